@@ -1,0 +1,81 @@
+import type { EventEmitter } from 'node:events';
+import type { IceCandidate } from '../protocol/index.js';
+
+/**
+ * The contract between signaling and media. Signaling owns the WebSocket and the protocol;
+ * media owns GStreamer, RTP fan-out and the werift peer connections. Nothing here knows about JSON.
+ */
+
+export type VideoCodec = 'H264' | 'VP8';
+
+/** What a media source is: a test pattern, or an X display (an existing one, or the virtual desktop's). */
+export type SourceSpec =
+  | { kind: 'test' }
+  | { kind: 'x11'; display: string };
+
+export interface MediaSettings {
+  source: SourceSpec;
+  framerate: number;
+  /** kbit/s of the video encoder. */
+  bitrate: number;
+  /** Video size of the `test` source; X sources stream the screen's own size. */
+  width: number;
+  height: number;
+  /** Address werift offers for host candidates; loopback for tests. */
+  iceAddresses: string[];
+  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+}
+
+export interface OfferRequest {
+  video: boolean;
+  audio: boolean;
+  /** Client's preference order, e.g. ["H264","VP8","VP9"]; the first available wins. */
+  codecPreferences: string[];
+}
+
+/** Thrown by media with the protocol error code signaling should send. */
+export class MediaError extends Error {
+  constructor(
+    readonly code: 'UNSUPPORTED_CODEC' | 'MEDIA_UNAVAILABLE' | 'INVALID_SDP' | 'NO_ACTIVE_SESSION',
+    message: string,
+    readonly details?: string,
+  ) {
+    super(message);
+    this.name = 'MediaError';
+  }
+}
+
+export interface ViewerEvents {
+  /** A local ICE candidate gathered after the offer was sent (trickle). An empty candidate string = end. */
+  candidate: [IceCandidate];
+  /** RTCPeerConnection connection state changes. */
+  state: [string];
+  /** The pipeline serving this viewer went down (true) or came back (false); signaling tells the peer. */
+  'media-down': [string];
+  /** The pipeline is back: signaling sends a fresh offer (renegotiation). */
+  'media-up': [];
+  /** An input message arrived on the data channel (raw JSON text); signaling validates and routes it. */
+  'datachannel-message': [string];
+}
+
+/** One viewer's WebRTC peer connection. Created per signaling session, closed when it ends. */
+export interface MediaViewer extends EventEmitter<ViewerEvents> {
+  /** First call creates the peer connection; later calls renegotiate with an ICE restart. Resolves to the offer SDP with candidates gathered so far. */
+  createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }>;
+  /** Throws MediaError NO_ACTIVE_SESSION (no offer outstanding) or INVALID_SDP. */
+  applyAnswer(sdp: string): Promise<void>;
+  /** Queued until the answer is applied; `.local` mDNS candidates are dropped. Throws NO_ACTIVE_SESSION without an offer. */
+  addRemoteCandidate(candidate: IceCandidate): Promise<void>;
+  /** Figures for the `webrtc` section of `stats`. */
+  stats(): Promise<Record<string, unknown>>;
+  close(): void;
+}
+
+export interface MediaService {
+  readonly codecs: readonly VideoCodec[];
+  createViewer(sessionId: string): MediaViewer;
+  /** Figures for the `system` section of `stats` (pipeline state, encoder figures). */
+  pipelineStats(): Record<string, unknown>;
+  /** Stops every pipeline and peer connection; resolves when every child process has exited. */
+  stop(): Promise<void>;
+}

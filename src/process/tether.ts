@@ -1,0 +1,32 @@
+/**
+ * A tiny supervisor run as `node tether.js <command> [args...]` by spawnTethered().
+ * Linux gives no portable "die with your parent" for arbitrary programs (prctl PDEATHSIG is not reachable
+ * from Node), so this process holds a pipe from the server on its stdin: when the server dies, even by
+ * SIGKILL, the pipe closes and the tether kills its child. It exits with the child's status.
+ */
+import { spawn } from 'node:child_process';
+
+const [command, ...args] = process.argv.slice(2);
+if (!command) {
+  process.stderr.write('usage: tether <command> [args...]\n');
+  process.exit(2);
+}
+const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+let stopping = false;
+
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  child.kill('SIGTERM');
+  setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+}
+
+child.on('error', (err) => {
+  process.stderr.write(`tether: cannot start ${command}: ${err.message}\n`);
+  process.exit(127);
+});
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, stop);

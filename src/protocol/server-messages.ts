@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { ServerEnvelopeSchema } from './envelope.js';
+import { ERROR_CODES } from './errors.js';
+import { IceCandidateSchema, SessionDescriptionSchema } from './client-messages.js';
+
+export const PROTOCOL_VERSION = '1.0';
+
+export const IceServerSchema = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServerSchema>;
+
+export const SessionConfigSchema = z.object({
+  /** Milliseconds; the JS and Python seeds adopt it. */
+  heartbeat_interval: z.number().int().positive(),
+  ice_servers: z.array(IceServerSchema),
+  max_message_size: z.number().int().positive(),
+  input_enabled: z.boolean(),
+  /** Milliseconds of silence after which the server closes with 4000. */
+  liveness_timeout: z.number().int().positive(),
+  codecs: z.array(z.string()),
+  source: z.string(),
+});
+export type SessionConfig = z.infer<typeof SessionConfigSchema>;
+
+export const WelcomeDataSchema = z.object({
+  peer_id: z.union([z.string(), z.number()]).optional(),
+  session_id: z.string(),
+  resume_token: z.string(),
+  resumed: z.boolean(),
+  protocol_version: z.string(),
+  server_info: z.object({ name: z.string(), version: z.string() }),
+  session_config: SessionConfigSchema,
+});
+
+export const OfferDataSchema = z.object({
+  sdp: SessionDescriptionSchema.extend({ type: z.literal('offer') }),
+  codec: z.string().optional(),
+});
+
+export const ServerIceCandidateDataSchema = z.object({ candidate: IceCandidateSchema });
+
+export const PongDataSchema = z.object({
+  /** The ping's own `timestamp`, verbatim: each seed subtracts it from its own clock in its own unit. */
+  ping_timestamp: z.number().optional(),
+  server_timestamp: z.number().int(),
+  sequence: z.union([z.number(), z.string()]).optional(),
+});
+
+export const StatsDataSchema = z.object({
+  webrtc: z.record(z.string(), z.unknown()).optional(),
+  system: z.record(z.string(), z.unknown()).optional(),
+  network: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Extension: who holds input control now. Sent to every peer when it changes. */
+export const ControlStateDataSchema = z.object({
+  input_enabled: z.boolean(),
+  controller_session_id: z.string().nullable(),
+});
+
+export const ErrorBodySchema = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  /** A string, always: the Go seed's `SignalingError` drops the whole message otherwise. */
+  details: z.string().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const SERVER_MESSAGE_DATA = {
+  welcome: WelcomeDataSchema,
+  offer: OfferDataSchema,
+  'ice-candidate': ServerIceCandidateDataSchema,
+  pong: PongDataSchema,
+  stats: StatsDataSchema,
+  control: ControlStateDataSchema,
+} as const;
+
+export type ServerDataMessageType = keyof typeof SERVER_MESSAGE_DATA;
+export type ServerMessageType = ServerDataMessageType | 'error';
+export type ServerEnvelope = z.infer<typeof ServerEnvelopeSchema>;
+export type ServerMessageData<T extends ServerDataMessageType> = z.infer<(typeof SERVER_MESSAGE_DATA)[T]>;
+
+export type ServerMessage =
+  | { [T in ServerDataMessageType]: ServerEnvelope & { type: T; data: ServerMessageData<T> } }[ServerDataMessageType]
+  | (ServerEnvelope & { type: 'error'; error: ErrorBody });
+
+/** Full schema of one server message, for the JSON Schema export and for clients that validate what they get. */
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  ...(Object.entries(SERVER_MESSAGE_DATA) as [ServerDataMessageType, z.ZodType][]).map(([type, data]) =>
+    ServerEnvelopeSchema.extend({ type: z.literal(type), data }),
+  ),
+  ServerEnvelopeSchema.extend({ type: z.literal('error'), error: ErrorBodySchema }),
+] as unknown as [z.ZodObject, ...z.ZodObject[]]);
