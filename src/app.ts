@@ -1,0 +1,45 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config/options.js';
+import { createHttpServer } from './http/http-server.js';
+import { logger } from './log.js';
+import { SignalingServer } from './signaling/signaling-server.js';
+import type { MediaService } from './media/types.js';
+import type { InputInjector } from './input/types.js';
+
+const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
+
+export interface RunningApp {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Builds the layers bottom-up (source → media → input → signaling → HTTP) and tears them down top-down. */
+export async function startApp(config: Config): Promise<RunningApp> {
+  const log = logger('app');
+  const media: MediaService | null = null;
+  const input: InputInjector | null = null;
+  const signaling = new SignalingServer({ config, media, input, log: logger('signaling'), sourceName: config.source });
+  const server: Server = createHttpServer({
+    webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
+    signaling,
+    log: logger('http'),
+    health: () => ({ source: config.source, media: media ? 'ready' : 'unavailable' }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ host: config.host, port, source: config.source }, 'listening');
+
+  return {
+    port,
+    async stop() {
+      await signaling.shutdown();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { IceServerSchema } from '../protocol/index.js';
+
+const Resolution = z
+  .string()
+  .regex(/^\d{2,5}x\d{2,5}$/, 'expected WIDTHxHEIGHT, e.g. 1280x720')
+  .transform((s) => {
+    const [w, h] = s.split('x').map(Number) as [number, number];
+    return { width: w, height: h };
+  })
+  .refine((r) => r.width >= 16 && r.height >= 16 && r.width <= 7680 && r.height <= 4320 && r.width % 2 === 0 && r.height % 2 === 0, {
+    message: 'width and height must be even and between 16x16 and 7680x4320',
+  });
+
+/** Accepts a JSON array of RTCIceServer, or a comma-separated list of URLs (`stun:host:3478,turn:…`). */
+const IceServers = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text === '') return [];
+  if (text.startsWith('[')) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return value;
+    }
+  }
+  return text.split(',').map((urls) => ({ urls: urls.trim() }));
+}, z.array(IceServerSchema));
+
+const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every setting, its default and its range. CLI flags, STREAMGATE_* environment variables and the
+ * optional JSON config file all feed this one schema, so a bad value fails the same way from any of them.
+ */
+export const ConfigSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: Int(0, 65535).default(8080),
+    source: z.enum(['virtual', 'test', 'x11']).default('virtual'),
+    display: z.string().regex(/^[\w.-]*:\d+(\.\d+)?$/, 'expected an X display like :0').optional(),
+    resolution: Resolution.default({ width: 1280, height: 720 }),
+    app: z.string().min(1).default('xterm'),
+    framerate: Int(1, 120).default(30),
+    bitrate: Int(100, 50_000).default(2500),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    heartbeatInterval: Int(100, 3_600_000).default(30_000),
+    livenessTimeout: Int(100, 3_600_000).optional(),
+    maxMessageSize: Int(256, 16 * 1024 * 1024).default(65_536),
+    iceServers: IceServers.default([]),
+    input: z.enum(['all', 'first', 'none']).default('first'),
+    maxPeers: Int(1, 1_000_000).default(200),
+    rateLimit: Int(1, 1_000_000).default(100),
+    inputRateLimit: Int(1, 1_000_000).default(2000),
+    webRoot: z.string().optional(),
+  })
+  .transform((c) => ({
+    ...c,
+    // PROTOCOL.md §5: 3 × max(heartbeat, 30 s), so the Go seed (which never adopts the interval) survives.
+    livenessTimeout: c.livenessTimeout ?? 3 * Math.max(c.heartbeatInterval, 30_000),
+  }));
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

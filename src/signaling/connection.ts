@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket, RawData } from 'ws';
+import {
+  CLOSING_ERRORS,
+  INPUT_MESSAGE_TYPES,
+  parseClientMessage,
+  type ClientMessage,
+  type CloseCode,
+  type ErrorCode,
+  type PeerId,
+  type ServerDataMessageType,
+  type ServerMessage,
+  type ServerMessageData,
+} from '../protocol/index.js';
+import { closesCounter, errorsCounter, handlingHistogram, limitCounter, messagesCounter } from '../metrics.js';
+import type { Logger } from '../log.js';
+import { AbuseMeter, TokenBucket } from './rate-limiter.js';
+import { Traffic } from './traffic.js';
+import type { Session } from './session.js';
+
+export interface ConnectionLimits {
+  maxMessageSize: number;
+  rateLimit: number;
+  inputRateLimit: number;
+  /** Outgoing bytes a peer may leave unread before it is dropped as a slow consumer. */
+  maxBufferedBytes: number;
+}
+
+export interface ConnectionOptions {
+  id: string;
+  remoteAddress: string;
+  limits: ConnectionLimits;
+  serverTraffic: Traffic;
+  log: Logger;
+  /** Handles one validated message; a thrown error becomes INTERNAL_ERROR with a correlation id. */
+  dispatch: (connection: Connection, message: ClientMessage) => Promise<void> | void;
+  onClose: (connection: Connection, code: number, reason: string) => void;
+}
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+let serverMessageCounter = 0;
+
+/**
+ * One WebSocket: frame limits, rate limits, validation at the edge, and the envelope of everything sent back.
+ * It knows nothing of what messages mean; `dispatch` does.
+ */
+export class Connection {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly traffic: Traffic;
+  readonly openedAt = Date.now();
+  readonly log: Logger;
+  lastSeen = performance.now();
+  session: Session | null = null;
+  /** The client's own peer_id from its hello, echoed in the same JSON type. */
+  peerId: PeerId | undefined;
+  private readonly controlBucket: TokenBucket;
+  private readonly inputBucket: TokenBucket;
+  private readonly abuse: AbuseMeter;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.id = options.id;
+    this.remoteAddress = options.remoteAddress;
+    this.log = options.log;
+    this.traffic = new Traffic(options.serverTraffic);
+    const { rateLimit, inputRateLimit } = options.limits;
+    this.controlBucket = new TokenBucket(rateLimit, rateLimit * 2);
+    this.inputBucket = new TokenBucket(inputRateLimit, inputRateLimit * 2);
+    this.abuse = new AbuseMeter(Math.max(rateLimit, 10));
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('pong', () => this.markAlive());
+    ws.on('ping', () => this.markAlive());
+    ws.on('error', (err) => this.log.warn({ err: err.message }, 'websocket error'));
+    ws.on('close', (code, reason) => {
+      this.closed = true;
+      options.onClose(this, code, reason.toString());
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === this.ws.OPEN;
+  }
+
+  markAlive(): void {
+    this.lastSeen = performance.now();
+  }
+
+  ping(): void {
+    if (this.isOpen) this.ws.ping();
+  }
+
+  send<T extends ServerDataMessageType>(type: T, data: ServerMessageData<T>, replyTo?: string, peerId?: PeerId): void {
+    this.write({ type, data, ...this.envelope(replyTo, peerId) } as ServerMessage);
+  }
+
+  sendError(code: ErrorCode, message: string, details?: string, replyTo?: string, peerId?: PeerId): void {
+    errorsCounter.inc({ code });
+    this.log.info({ code, details, reply_to: replyTo }, `error sent: ${message}`);
+    const error = details === undefined ? { code, message } : { code, message, details };
+    this.write({ type: 'error', error, ...this.envelope(replyTo, peerId) });
+    const closeCode = CLOSING_ERRORS[code];
+    if (closeCode !== undefined) this.close(closeCode, code);
+  }
+
+  close(code: CloseCode | number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    closesCounter.inc({ code: String(code) });
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    this.ws.close(code, reason.slice(0, 120));
+    // A peer that never answers the close handshake must not hold the socket.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  private envelope(replyTo: string | undefined, peerId: PeerId | undefined) {
+    const id = peerId ?? this.peerId;
+    return {
+      ...(id === undefined ? {} : { peer_id: id }),
+      message_id: `srv_${(++serverMessageCounter).toString(36)}`,
+      timestamp: Date.now(),
+      ...(replyTo === undefined ? {} : { reply_to: replyTo }),
+    };
+  }
+
+  private write(message: ServerMessage): void {
+    if (!this.isOpen) return;
+    if (this.ws.bufferedAmount > this.options.limits.maxBufferedBytes) {
+      limitCounter.inc({ limit: 'slow_consumer' });
+      this.log.warn({ buffered: this.ws.bufferedAmount }, 'dropping slow consumer');
+      this.close(1008, 'slow consumer: too much unread data');
+      return;
+    }
+    const text = JSON.stringify(message);
+    this.traffic.sent(Buffer.byteLength(text));
+    messagesCounter.inc({ direction: 'out', type: message.type });
+    this.ws.send(text);
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    this.markAlive();
+    if (this.closed) return;
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    this.traffic.received(buffer.byteLength);
+    if (buffer.byteLength > this.options.limits.maxMessageSize) {
+      limitCounter.inc({ limit: 'message_size' });
+      this.sendError(
+        'MESSAGE_TOO_LARGE',
+        `The message is ${buffer.byteLength} bytes; the limit is ${this.options.limits.maxMessageSize}.`,
+        `max_message_size=${this.options.limits.maxMessageSize}`,
+      );
+      return;
+    }
+    if (isBinary) {
+      messagesCounter.inc({ direction: 'in', type: '(binary)' });
+      if (this.rateLimited(false)) return;
+      this.sendError('INVALID_MESSAGE', 'Binary frames are not accepted; send JSON text frames.', 'frame');
+      return;
+    }
+    this.dispatchText(buffer.toString('utf8'));
+  }
+
+  /** Validates and handles one JSON text message, from the WebSocket or the peer's input data channel. */
+  dispatchText(text: string): void {
+    if (this.closed) return;
+    const parsed = parseClientMessage(text);
+    const type = parsed.ok ? parsed.message.type : undefined;
+    messagesCounter.inc({ direction: 'in', type: type ?? '(invalid)' });
+    if (this.rateLimited(type !== undefined && INPUT_MESSAGE_TYPES.has(type))) return;
+    if (!parsed.ok) {
+      this.sendError(parsed.code, parsed.message, parsed.details, parsed.partial.message_id, this.peerId ?? parsed.partial.peer_id);
+      return;
+    }
+    void this.handle(parsed.message);
+  }
+
+  /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with 1008. */
+  private rateLimited(isInput: boolean): boolean {
+    if ((isInput ? this.inputBucket : this.controlBucket).take()) return false;
+    limitCounter.inc({ limit: isInput ? 'input_rate' : 'message_rate' });
+    if (this.abuse.drop()) {
+      this.log.warn('closing: persistent rate-limit abuse');
+      this.sendError('RATE_LIMITED', 'Too many messages for too long; closing.', 'persistent');
+      this.close(1008, 'rate limit abuse');
+      return true;
+    }
+    this.sendError('RATE_LIMITED', 'Too many messages per second; this one was dropped.', isInput ? 'input_rate_limit' : 'rate_limit');
+    return true;
+  }
+
+  private async handle(message: ClientMessage): Promise<void> {
+    const stop = handlingHistogram.startTimer({ type: message.type });
+    try {
+      await this.options.dispatch(this, message);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.sendError(err.code, err.message, err.details, message.message_id, this.peerId ?? message.peer_id);
+      } else {
+        const correlationId = randomUUID();
+        this.log.error({ err, correlationId, type: message.type }, 'internal error while handling a message');
+        this.sendError('INTERNAL_ERROR', 'The server failed to handle this message; it has been logged.', `correlation_id=${correlationId}`, message.message_id);
+      }
+    } finally {
+      stop();
+    }
+  }
+}
+

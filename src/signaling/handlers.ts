@@ -1,0 +1,250 @@
+import { PROTOCOL_VERSION, STATS_SECTIONS, type ClientMessage, type ClientMessageOf, type StatsSection } from '../protocol/index.js';
+import { MediaError, type MediaViewer, type OfferRequest } from '../media/types.js';
+import type { PeerInput } from '../input/types.js';
+import { ProtocolError, type Connection } from './connection.js';
+import type { Session } from './session.js';
+import type { SignalingContext } from './signaling-context.js';
+import { systemSnapshot } from './system-stats.js';
+import { SERVER_VERSION } from '../version.js';
+
+const DEFAULT_CODECS = ['H264', 'VP8'];
+
+function requireSession(connection: Connection): Session {
+  if (!connection.session) {
+    throw new ProtocolError('NOT_REGISTERED', 'Send "hello" first; this connection has no session yet.', 'hello');
+  }
+  return connection.session;
+}
+
+/** Media failures carry their protocol code; anything else is a bug and surfaces as INTERNAL_ERROR. */
+async function mediaCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof MediaError) throw new ProtocolError(err.code, err.message, err.details);
+    throw err;
+  }
+}
+
+export function inputAllowed(ctx: SignalingContext, session: Session): boolean {
+  return ctx.input !== null && ctx.control.canInput(session.id);
+}
+
+function sendWelcome(ctx: SignalingContext, connection: Connection, session: Session, resumed: boolean, replyTo?: string): void {
+  const { config } = ctx;
+  connection.send(
+    'welcome',
+    {
+      ...(session.peerId === undefined ? {} : { peer_id: session.peerId }),
+      session_id: session.id,
+      resume_token: session.resumeToken,
+      resumed,
+      protocol_version: PROTOCOL_VERSION,
+      server_info: { name: 'streamgate', version: SERVER_VERSION },
+      session_config: {
+        heartbeat_interval: config.heartbeatInterval,
+        ice_servers: config.iceServers,
+        max_message_size: config.maxMessageSize,
+        input_enabled: inputAllowed(ctx, session),
+        liveness_timeout: config.livenessTimeout,
+        codecs: [...(ctx.media?.codecs ?? [])],
+        source: ctx.sourceName,
+      },
+    },
+    replyTo,
+  );
+}
+
+function onHello(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'hello'>): void {
+  connection.peerId = message.peer_id;
+  if (connection.session) {
+    connection.session.peerId = message.peer_id;
+    sendWelcome(ctx, connection, connection.session, false, message.message_id);
+    return;
+  }
+  const { session_id: sessionId, resume_token: token } = message.data;
+  const previous = sessionId && token ? ctx.sessions.findResumable(sessionId, token) : undefined;
+  if (previous) {
+    const older = previous.connection;
+    previous.input?.releaseAll();
+    older.session = null;
+    previous.connection = connection;
+    previous.peerId = message.peer_id;
+    connection.session = previous;
+    older.close(4001, 'replaced by a newer connection of this session');
+    ctx.log.info({ session: previous.id, from: older.id, to: connection.id }, 'session taken over');
+    sendWelcome(ctx, connection, previous, true, message.message_id);
+    return;
+  }
+  const session = ctx.sessions.create(connection, message.peer_id);
+  connection.session = session;
+  ctx.control.join(session.id);
+  connection.log.info({ session: session.id, peer_id: message.peer_id }, 'session registered');
+  sendWelcome(ctx, connection, session, false, message.message_id);
+}
+
+function attachViewer(ctx: SignalingContext, session: Session, viewer: MediaViewer): void {
+  viewer.on('candidate', (candidate) => session.connection.send('ice-candidate', { candidate }));
+  viewer.on('state', (state) => session.connection.log.debug({ state }, 'peer connection state'));
+  viewer.on('media-down', (reason) =>
+    session.connection.sendError('MEDIA_UNAVAILABLE', 'The media pipeline stopped; it is being restarted.', reason),
+  );
+  viewer.on('media-up', () => {
+    const request = session.lastOffer;
+    if (request) void renegotiate(ctx, session, request);
+  });
+  viewer.on('datachannel-message', (text) => session.connection.dispatchText(text));
+}
+
+async function sendOffer(ctx: SignalingContext, session: Session, request: OfferRequest, replyTo?: string): Promise<void> {
+  const media = ctx.media;
+  if (!media) throw new ProtocolError('MEDIA_UNAVAILABLE', 'This server has no media source running.', 'source');
+  if (!session.viewer) {
+    session.viewer = media.createViewer(session.id);
+    attachViewer(ctx, session, session.viewer);
+  }
+  const viewer = session.viewer;
+  const offer = await mediaCall(() => viewer.createOffer(request));
+  session.connection.send('offer', { sdp: { type: 'offer', sdp: offer.sdp }, ...(offer.codec ? { codec: offer.codec } : {}) }, replyTo);
+}
+
+function renegotiate(ctx: SignalingContext, session: Session, request: OfferRequest): Promise<void> {
+  return session
+    .serialize(() => sendOffer(ctx, session, request))
+    .catch((err: unknown) => {
+      if (err instanceof ProtocolError) session.connection.sendError(err.code, err.message, err.details);
+      else session.connection.log.error({ err }, 'renegotiation failed');
+    });
+}
+
+async function onRequestOffer(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-offer'>): Promise<void> {
+  const session = requireSession(connection);
+  const { constraints, codec_preferences: prefs } = message.data;
+  const request: OfferRequest = {
+    video: constraints?.video ?? true,
+    audio: constraints?.audio ?? true,
+    codecPreferences: prefs && prefs.length > 0 ? prefs : DEFAULT_CODECS,
+  };
+  if (!request.video && !request.audio) {
+    throw new ProtocolError('INVALID_MESSAGE', 'The constraints ask for neither video nor audio.', 'data.constraints');
+  }
+  session.lastOffer = request;
+  await session.serialize(() => sendOffer(ctx, session, request, message.message_id));
+}
+
+function requireViewer(session: Session): MediaViewer {
+  if (!session.viewer) {
+    throw new ProtocolError('NO_ACTIVE_SESSION', 'There is no offer outstanding; send "request-offer" first.', 'request-offer');
+  }
+  return session.viewer;
+}
+
+async function onAnswer(connection: Connection, message: ClientMessageOf<'answer'>): Promise<void> {
+  const session = requireSession(connection);
+  const viewer = requireViewer(session);
+  await session.serialize(() => mediaCall(() => viewer.applyAnswer(message.data.sdp.sdp)));
+}
+
+async function onIceCandidate(connection: Connection, message: ClientMessageOf<'ice-candidate'>): Promise<void> {
+  const viewer = requireViewer(requireSession(connection));
+  await mediaCall(() => viewer.addRemoteCandidate(message.data.candidate));
+}
+
+function onPing(connection: Connection, message: ClientMessageOf<'ping'>): void {
+  connection.send(
+    'pong',
+    {
+      ...(message.timestamp === undefined ? {} : { ping_timestamp: message.timestamp }),
+      server_timestamp: Date.now(),
+      ...(message.data.sequence === undefined ? {} : { sequence: message.data.sequence }),
+    },
+    message.message_id,
+    connection.peerId ?? message.peer_id,
+  );
+}
+
+async function onGetStats(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'get-stats'>): Promise<void> {
+  const session = requireSession(connection);
+  const asked = message.data.stats_type;
+  const sections = new Set<StatsSection>(
+    asked === undefined ? STATS_SECTIONS : STATS_SECTIONS.filter((s) => asked.includes(s)),
+  );
+  const webrtc = session.viewer ? await session.viewer.stats() : { state: 'no-peer-connection' };
+  const stats: Record<string, Record<string, unknown>> = {};
+  if (sections.has('webrtc')) stats.webrtc = webrtc;
+  if (sections.has('system')) {
+    stats.system = {
+      ...systemSnapshot(ctx.cpu, ctx.startedAt),
+      media: ctx.media ? ctx.media.pipelineStats() : { state: 'unavailable', source: ctx.sourceName },
+    };
+  }
+  if (sections.has('network')) {
+    stats.network = {
+      connections: ctx.connections.size,
+      sessions: ctx.sessions.size,
+      server: ctx.traffic.snapshot(),
+      connection: connection.traffic.snapshot(),
+      selected_candidate_pair: webrtc.selected_candidate_pair ?? null,
+    };
+  }
+  connection.send('stats', stats, message.message_id);
+}
+
+function peerInput(ctx: SignalingContext, session: Session): PeerInput {
+  if (!ctx.input) {
+    throw new ProtocolError('FORBIDDEN', `The "${ctx.sourceName}" source takes no input.`, 'source');
+  }
+  if (!ctx.control.canInput(session.id)) {
+    const controller = ctx.control.controller;
+    throw new ProtocolError(
+      'FORBIDDEN',
+      'This peer does not hold input control.',
+      ctx.control.policy === 'none' ? 'input=none' : `controller=${controller ?? 'nobody'}`,
+    );
+  }
+  session.input ??= ctx.input.forPeer(session.id, () => null);
+  return session.input;
+}
+
+function onControl(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-control' | 'release-control'>): void {
+  const session = requireSession(connection);
+  if (message.type === 'release-control') {
+    ctx.control.release(session.id);
+  } else if (!ctx.control.request(session.id)) {
+    throw new ProtocolError('FORBIDDEN', 'Input control is held by another peer.', `controller=${ctx.control.controller ?? 'nobody'}`);
+  }
+  connection.send(
+    'control',
+    { input_enabled: inputAllowed(ctx, session), controller_session_id: ctx.control.controller },
+    message.message_id,
+  );
+}
+
+/** Routes one validated message. Only `hello` and `ping` are answered before registration. */
+export async function dispatch(ctx: SignalingContext, connection: Connection, message: ClientMessage): Promise<void> {
+  switch (message.type) {
+    case 'hello':
+      return onHello(ctx, connection, message);
+    case 'ping':
+      return onPing(connection, message);
+    case 'request-offer':
+      return onRequestOffer(ctx, connection, message);
+    case 'answer':
+      return onAnswer(connection, message);
+    case 'ice-candidate':
+      return onIceCandidate(connection, message);
+    case 'get-stats':
+      return onGetStats(ctx, connection, message);
+    case 'mouse-move':
+      return peerInput(ctx, requireSession(connection)).mouseMove(message.data);
+    case 'mouse-click':
+      return peerInput(ctx, requireSession(connection)).mouseClick(message.data);
+    case 'mouse-wheel':
+      return peerInput(ctx, requireSession(connection)).mouseWheel(message.data);
+    case 'key-press':
+      return peerInput(ctx, requireSession(connection)).key(message.data);
+    case 'request-control':
+    case 'release-control':
+      return onControl(ctx, connection, message);
+  }
+}

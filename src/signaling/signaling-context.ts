@@ -1,0 +1,28 @@
+import type { Config } from '../config/options.js';
+import type { MediaService } from '../media/types.js';
+import type { InputInjector } from '../input/types.js';
+import type { Logger } from '../log.js';
+import type { InputControl } from './input-control.js';
+import type { SessionRegistry } from './session.js';
+import type { Traffic } from './traffic.js';
+import type { CpuSampler } from './system-stats.js';
+import type { Connection } from './connection.js';
+
+/** Everything message handlers need, built once by the server. */
+export interface SignalingContext {
+  config: Config;
+  media: MediaService | null;
+  input: InputInjector | null;
+  control: InputControl;
+  sessions: SessionRegistry;
+  connections: ReadonlySet<Connection>;
+  traffic: Traffic;
+  cpu: CpuSampler;
+  startedAt: number;
+  log: Logger;
+  /** Source-specific facts told to clients in welcome. */
+  sourceName: string;
+}
+
+/** What the server is built from; the rest of the context it makes itself. */
+export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'>;

@@ -1,0 +1,135 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode } from '../protocol/index.js';
+import { connectionsGauge, limitCounter } from '../metrics.js';
+import { Connection } from './connection.js';
+import { dispatch, inputAllowed } from './handlers.js';
+import { InputControl } from './input-control.js';
+import { SessionRegistry } from './session.js';
+import type { SignalingContext, SignalingDeps } from './signaling-context.js';
+import { CpuSampler } from './system-stats.js';
+import { Traffic } from './traffic.js';
+
+/** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with 1009 itself. */
+const OVERSIZE_READ_FACTOR = 16;
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The WebSocket endpoint: accepts upgrades on /ws, owns every Connection, runs liveness,
+ * tells peers when input control moves, and closes everyone with 1001 on shutdown.
+ */
+export class SignalingServer {
+  private readonly ctx: SignalingContext;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly livenessTimer: NodeJS.Timeout;
+  private nextId = 0;
+
+  constructor(deps: SignalingDeps) {
+    const ctx: SignalingContext = {
+      ...deps,
+      control: new InputControl(deps.config.input),
+      sessions: new SessionRegistry(),
+      connections: this.connections,
+      traffic: new Traffic(),
+      cpu: new CpuSampler(),
+      startedAt: Date.now(),
+    };
+    this.ctx = ctx;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024),
+      perMessageDeflate: false,
+    });
+    const { heartbeatInterval, livenessTimeout } = ctx.config;
+    const sweepEvery = Math.max(50, Math.min(heartbeatInterval, Math.floor(livenessTimeout / 3)));
+    this.livenessTimer = setInterval(() => this.sweep(), sweepEvery);
+    this.livenessTimer.unref();
+    ctx.control.on('change', (previous) => this.announceControl(previous));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  get sessionCount(): number {
+    return this.ctx.sessions.size;
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage): void {
+    const id = `c${(++this.nextId).toString(36)}`;
+    const remoteAddress = request.socket.remoteAddress ?? 'unknown';
+    const log = this.ctx.log.child({ conn: id });
+    const { config } = this.ctx;
+    const connection = new Connection(ws, {
+      id,
+      remoteAddress,
+      log,
+      serverTraffic: this.ctx.traffic,
+      limits: {
+        maxMessageSize: config.maxMessageSize,
+        rateLimit: config.rateLimit,
+        inputRateLimit: config.inputRateLimit,
+        maxBufferedBytes: MAX_BUFFERED_BYTES,
+      },
+      dispatch: (conn, message) => dispatch(this.ctx, conn, message),
+      onClose: (conn, code, reason) => this.onClose(conn, code, reason),
+    });
+    if (this.connections.size >= config.maxPeers) {
+      limitCounter.inc({ limit: 'max_peers' });
+      connection.sendError('SERVER_BUSY', `The server is full (${config.maxPeers} connections); try again later.`, `max_peers=${config.maxPeers}`);
+      return;
+    }
+    this.connections.add(connection);
+    connectionsGauge.set(this.connections.size);
+    log.info({ remote: remoteAddress, ua: request.headers['user-agent'] }, 'connection open');
+  }
+
+  private onClose(connection: Connection, code: number, reason: string): void {
+    if (!this.connections.delete(connection)) return;
+    connectionsGauge.set(this.connections.size);
+    const session = connection.session;
+    connection.log.info({ code, reason, session: session?.id, ...connection.traffic.snapshot() }, 'connection closed');
+    if (!session) return;
+    connection.session = null;
+    session.input?.releaseAll();
+    session.viewer?.close();
+    this.ctx.sessions.delete(session);
+    this.ctx.control.leave(session.id);
+  }
+
+  /** Pings every peer and closes those silent for longer than the liveness timeout (4000). */
+  private sweep(): void {
+    const now = performance.now();
+    for (const connection of this.connections) {
+      if (now - connection.lastSeen > this.ctx.config.livenessTimeout) {
+        connection.log.info('closing: liveness timeout');
+        connection.close(CloseCode.LIVENESS_TIMEOUT, 'liveness timeout');
+      } else {
+        connection.ping();
+      }
+    }
+  }
+
+  private announceControl(previous: string | null): void {
+    const controller = this.ctx.control.controller;
+    for (const session of this.ctx.sessions.all()) {
+      if (session.id === previous) session.input?.releaseAll();
+      session.connection.send('control', { input_enabled: inputAllowed(this.ctx, session), controller_session_id: controller });
+    }
+  }
+
+  /** Closes every connection with 1001 and waits (bounded) for them to go. */
+  async shutdown(timeoutMs = 2000): Promise<void> {
+    clearInterval(this.livenessTimer);
+    for (const connection of this.connections) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+    const deadline = Date.now() + timeoutMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.wss.close();
+  }
+}
