@@ -32,6 +32,7 @@ export function inputAllowed(ctx: SignalingContext, session: Session): boolean {
 
 function sendWelcome(ctx: SignalingContext, connection: Connection, session: Session, resumed: boolean, replyTo?: string): void {
   const { config } = ctx;
+  session.welcomed = true;
   connection.send(
     'welcome',
     {
@@ -78,8 +79,8 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
   }
   const session = ctx.sessions.create(connection, message.peer_id);
   connection.session = session;
-  ctx.control.join(session.id);
   connection.log.info({ session: session.id, peer_id: message.peer_id }, 'session registered');
+  ctx.control.join(session.id);
   sendWelcome(ctx, connection, session, false, message.message_id);
 }
 

@@ -16,6 +16,8 @@ export class Session {
   input: PeerInput | null = null;
   /** The last request-offer, replayed when the pipeline comes back. */
   lastOffer: OfferRequest | null = null;
+  /** Set once its first welcome went out: notifications (e.g. `control`) never precede the welcome. */
+  welcomed = false;
   /** Negotiations of one session run one at a time, in arrival order. */
   negotiation: Promise<void> = Promise.resolve();
 

@@ -117,9 +117,12 @@ export class SignalingServer {
   }
 
   private announceControl(previous: string | null): void {
+    // Without an input device control means nothing, and nobody needs telling.
+    if (!this.ctx.input) return;
     const controller = this.ctx.control.controller;
     for (const session of this.ctx.sessions.all()) {
       if (session.id === previous) session.input?.releaseAll();
+      if (!session.welcomed) continue;
       session.connection.send('control', { input_enabled: inputAllowed(this.ctx, session), controller_session_id: controller });
     }
   }
