@@ -1,0 +1,323 @@
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { logger } from '../log.js';
+import { spawnTethered } from '../process/spawn-tethered.js';
+import { EventMask, XConnection, XEvent, type XRawEvent } from './x11-connection.js';
+
+const log = logger('desktop.virtual');
+
+export interface ScreenSize {
+  width: number;
+  height: number;
+}
+
+/** A readable terminal: a TrueType font, UTF-8, sized to the screen by the desktop once mapped. */
+export const DEFAULT_APP: readonly string[] = ['xterm', '-u8', '-fa', 'DejaVu Sans Mono', '-fs', '13', '-bg', 'black', '-fg', 'gray90', '-title', 'streamgate'];
+
+export interface VirtualDesktopOptions {
+  width?: number;
+  height?: number;
+  /**
+   * What runs inside: an argv array (run directly), a command line string (run with `sh -c`), or null
+   * for an empty screen. The plain string `'xterm'` and `undefined` both mean DEFAULT_APP.
+   */
+  app?: string | readonly string[] | null;
+  /** Extra environment for the app (DISPLAY is always set; LANG defaults to C.UTF-8 when unset). */
+  appEnv?: NodeJS.ProcessEnv;
+  /** Move and resize the app's first top-level window to fill the screen (and again on resize). Default true. */
+  fitAppWindow?: boolean;
+  /** How long Xvfb may take to become ready. Default 10 s. */
+  startTimeoutMs?: number;
+  /** Restart delays: doubled on each quick failure, from min to max. Default 250 ms … 5 s. */
+  restartDelayMs?: { min: number; max: number };
+}
+
+export interface VirtualDesktopEvents {
+  /** Xvfb is accepting connections (first start and after every restart). */
+  'display-ready': [display: string];
+  /** Xvfb died; a restart follows (same display number if it is still free). */
+  'display-lost': [display: string, reason: string];
+  /** The screen size changed (RandR); the new size is also in `size`. */
+  resize: [ScreenSize];
+  'app-start': [pid: number | undefined];
+  /** The app ended; it is restarted while the desktop runs. */
+  'app-exit': [code: number | null, signal: NodeJS.Signals | null];
+}
+
+type State = 'idle' | 'starting' | 'ready' | 'restarting' | 'stopped';
+
+/**
+ * A private X display: Xvfb (`-displayfd`, so the number is free and chosen by Xvfb) with an app in it.
+ * Xvfb runs with `-noreset` (else it resets when its last client leaves, undoing resizes and keymaps)
+ * and key autorepeat off (injected client repeats must not be doubled). If the app exits it is
+ * restarted; if Xvfb dies, 'display-lost' is emitted, Xvfb is restarted (same display number if
+ * possible) and 'display-ready' follows. Every child runs through spawnTethered: none outlives the server.
+ */
+export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
+  private state: State = 'idle';
+  private displayNumber: number | null = null;
+  private xvfb: ChildProcess | null = null;
+  private app: ChildProcess | null = null;
+  private monitor: XConnection | null = null;
+  private currentSize: ScreenSize;
+  private readonly appArgv: readonly string[] | null;
+  private xvfbDelay: number;
+  private appDelay: number;
+  private appTimer: NodeJS.Timeout | null = null;
+  private xvfbTimer: NodeJS.Timeout | null = null;
+  private fittedWindow = 0;
+  private appStartedAt = 0;
+  private xvfbStartedAt = 0;
+
+  constructor(private readonly options: VirtualDesktopOptions = {}) {
+    super();
+    const width = options.width ?? 1280;
+    const height = options.height ?? 720;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 16 || width > 16384 || height > 16384) {
+      throw new RangeError(`bad desktop size ${width}x${height}`);
+    }
+    this.currentSize = { width, height };
+    const app = options.app === undefined || options.app === 'xterm' ? DEFAULT_APP : options.app;
+    this.appArgv = app === null ? null : typeof app === 'string' ? ['/bin/sh', '-c', app] : [...app];
+    this.xvfbDelay = this.minDelay;
+    this.appDelay = Math.max(1000, this.minDelay);
+  }
+
+  /** A method, not a property read: TypeScript would keep an earlier narrowing across `await`. */
+  private stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private get minDelay(): number {
+    return this.options.restartDelayMs?.min ?? 250;
+  }
+
+  private get maxDelay(): number {
+    return this.options.restartDelayMs?.max ?? 5000;
+  }
+
+  /** `:N`, valid once start() resolved. */
+  get display(): string {
+    if (this.displayNumber === null) throw new Error('virtual desktop not started');
+    return `:${this.displayNumber}`;
+  }
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  /** The screen's current size (follows RandR changes). */
+  get size(): ScreenSize {
+    return { ...this.currentSize };
+  }
+
+  /** The app's process id, if it runs (the tether's child; for tests and diagnostics). */
+  get appPid(): number | undefined {
+    return this.app?.pid;
+  }
+
+  /** The Xvfb tether's process id (killing it kills Xvfb). */
+  get xvfbPid(): number | undefined {
+    return this.xvfb?.pid;
+  }
+
+  /** Starts Xvfb, waits until it accepts connections, then starts the app. */
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`virtual desktop already ${this.state}`);
+    this.state = 'starting';
+    try {
+      await this.startXvfb(null);
+    } catch (err) {
+      this.state = 'stopped';
+      throw err;
+    }
+  }
+
+  /** Ends the app and Xvfb; resolves when both have exited. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    if (this.appTimer) clearTimeout(this.appTimer);
+    if (this.xvfbTimer) clearTimeout(this.xvfbTimer);
+    this.monitor?.destroy();
+    this.monitor = null;
+    const app = this.app;
+    const xvfb = this.xvfb;
+    this.app = null;
+    this.xvfb = null;
+    await Promise.all([terminate(app), terminate(xvfb)]);
+  }
+
+  private async startXvfb(wanted: number | null): Promise<void> {
+    const { width, height } = this.options.width && this.options.height ? { width: this.options.width, height: this.options.height } : this.currentSize;
+    const args = [
+      ...(wanted === null ? [] : [`:${wanted}`]),
+      '-displayfd',
+      '1',
+      '-screen',
+      '0',
+      `${width}x${height}x24`,
+      '-noreset',
+      '-nolisten',
+      'tcp',
+    ];
+    const child = spawnTethered('Xvfb', args, { output: 'pipe' });
+    this.xvfb = child;
+    this.xvfbStartedAt = Date.now();
+    const stderrTail = tail(child.stderr);
+    const number = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      const timeoutMs = this.options.startTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => done(new Error(`Xvfb did not become ready within ${timeoutMs} ms`)), timeoutMs);
+      const onExit = (code: number | null): void => done(new Error(`Xvfb exited (${code}) before it was ready: ${stderrTail().trim().slice(-400)}`));
+      const done = (err: Error | null, n?: number): void => {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.off('exit', onExit);
+        if (err) {
+          child.kill('SIGTERM');
+          reject(err);
+        } else resolve(n as number);
+      };
+      const onData = (chunk: Buffer): void => {
+        out += chunk.toString('latin1');
+        const m = /^(\d+)\n/.exec(out);
+        if (m) done(null, Number(m[1]));
+      };
+      child.stdout?.on('data', onData);
+      child.once('exit', onExit);
+    });
+    child.stdout?.resume();
+    if (this.stopped()) {
+      await terminate(child);
+      throw new Error('virtual desktop stopped while starting');
+    }
+    this.displayNumber = number;
+    child.once('exit', (code, signal) => this.onXvfbExit(child, `Xvfb exited (code ${code}, signal ${signal}): ${stderrTail().trim().slice(-300)}`));
+
+    const monitor = await XConnection.connect(`:${number}`);
+    if (this.stopped()) {
+      monitor.destroy();
+      throw new Error('virtual desktop stopped while starting');
+    }
+    this.monitor = monitor;
+    monitor.on('close', () => {
+      if (this.monitor === monitor) this.monitor = null;
+    });
+    monitor.on('event', (ev) => this.onMonitorEvent(ev));
+    monitor.on('x-error', (err) => log.debug({ code: err.error, seq: err.seq }, 'X error on the desktop monitor connection'));
+    monitor.setAutoRepeat(false);
+    monitor.selectInput(monitor.root, EventMask.StructureNotify | EventMask.SubstructureNotify);
+    const geometry = await monitor.getGeometry();
+    this.currentSize = { width: geometry.width, height: geometry.height };
+
+    this.state = 'ready';
+    log.info({ display: this.display, width: geometry.width, height: geometry.height }, 'virtual desktop ready');
+    this.emit('display-ready', this.display);
+    this.startApp();
+  }
+
+  private onXvfbExit(child: ChildProcess, reason: string): void {
+    if (this.xvfb !== child || this.state === 'stopped') return;
+    this.xvfb = null;
+    this.monitor?.destroy();
+    this.monitor = null;
+    const display = `:${this.displayNumber}`;
+    log.warn({ display, reason }, 'virtual display lost; restarting it');
+    this.state = 'restarting';
+    if (this.appTimer) clearTimeout(this.appTimer);
+    this.appTimer = null;
+    void terminate(this.app); // it would die with its display anyway
+    this.app = null;
+    this.emit('display-lost', display, reason);
+    if (Date.now() - this.xvfbStartedAt > 10_000) this.xvfbDelay = this.minDelay;
+    this.scheduleXvfbRestart(this.displayNumber);
+  }
+
+  private scheduleXvfbRestart(wanted: number | null): void {
+    const delay = this.xvfbDelay;
+    this.xvfbDelay = Math.min(this.maxDelay, this.xvfbDelay * 2);
+    this.xvfbTimer = setTimeout(() => {
+      this.xvfbTimer = null;
+      if (this.state === 'stopped') return;
+      this.startXvfb(wanted).catch((err: Error) => {
+        if (this.state === 'stopped') return;
+        log.warn({ wanted, err: err.message }, 'Xvfb restart failed');
+        // The old number may be taken now: let Xvfb pick a free one next time.
+        this.scheduleXvfbRestart(null);
+      });
+    }, delay);
+  }
+
+  private startApp(): void {
+    if (!this.appArgv || this.state !== 'ready' || this.app) return;
+    const [command, ...args] = this.appArgv as [string, ...string[]];
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.appEnv, DISPLAY: this.display };
+    if (!env.LANG && !env.LC_ALL) env.LANG = 'C.UTF-8';
+    const child = spawnTethered(command, args, { env, output: 'pipe' });
+    this.app = child;
+    this.fittedWindow = 0;
+    this.appStartedAt = Date.now();
+    const stderrTail = tail(child.stderr);
+    child.stdout?.resume();
+    log.info({ display: this.display, command, pid: child.pid }, 'app started');
+    this.emit('app-start', child.pid);
+    child.once('exit', (code, signal) => {
+      if (this.app !== child) return;
+      this.app = null;
+      const output = stderrTail().trim().slice(-300);
+      this.emit('app-exit', code, signal);
+      if (this.state !== 'ready') return;
+      if (Date.now() - this.appStartedAt > 10_000) this.appDelay = Math.max(1000, this.minDelay);
+      const delay = this.appDelay;
+      this.appDelay = Math.min(Math.max(this.maxDelay, 1000) * 2, this.appDelay * 2);
+      log.warn({ code, signal, output, restartInMs: delay }, 'app exited; restarting it');
+      this.appTimer = setTimeout(() => {
+        this.appTimer = null;
+        this.startApp();
+      }, delay);
+    });
+  }
+
+  private onMonitorEvent(ev: XRawEvent): void {
+    const monitor = this.monitor;
+    if (!monitor) return;
+    if (ev.type === XEvent.ConfigureNotify && ev.wid1 === monitor.root && ev.width && ev.height) {
+      if (ev.width !== this.currentSize.width || ev.height !== this.currentSize.height) {
+        this.currentSize = { width: ev.width, height: ev.height };
+        log.info({ display: this.display, ...this.currentSize }, 'screen resized');
+        if (this.fittedWindow) monitor.moveResizeWindow(this.fittedWindow, 0, 0, ev.width, ev.height);
+        this.emit('resize', this.size);
+      }
+    } else if (ev.type === XEvent.MapNotify && ev.event === monitor.root && ev.wid && !ev.overrideRedirect) {
+      if (this.options.fitAppWindow !== false && this.app && !this.fittedWindow) {
+        this.fittedWindow = ev.wid;
+        monitor.moveResizeWindow(ev.wid, 0, 0, this.currentSize.width, this.currentSize.height);
+      }
+    } else if (ev.type === XEvent.DestroyNotify && ev.wid === this.fittedWindow) {
+      this.fittedWindow = 0;
+    }
+  }
+}
+
+/** Keeps the last few KB of a stream (for error messages) and keeps it flowing. */
+function tail(stream: NodeJS.ReadableStream | null): () => string {
+  let text = '';
+  stream?.on('data', (chunk: Buffer) => {
+    text = (text + chunk.toString('utf8')).slice(-4096);
+  });
+  return () => text;
+}
+
+/** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
+function terminate(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
