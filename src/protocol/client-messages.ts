@@ -96,7 +96,7 @@ export const MouseWheelDataSchema = z.object({
   y: Coordinate.optional(),
 });
 
-/** Extension: ask for or give up input control (see docs/PROTOCOL-EXTENSIONS.md). */
+/** Extension: ask for or give up input control (see docs/protocol.md). */
 export const ControlRequestDataSchema = z.object({});
 
 /** Data schema of every message type a client may send. `data` may be absent where every field is optional. */
