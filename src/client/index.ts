@@ -1,0 +1,61 @@
+/**
+ * Streamgate client SDK: `import { StreamgateClient } from 'streamgate/client'`.
+ * Browser and Node (inject `WebSocket` from `ws`; for media, an RTCPeerConnection).
+ */
+export {
+  StreamgateClient,
+  CLIENT_VERSION,
+  type ConnectionState,
+  type StateChange,
+  type StreamgateClientEvents,
+  type OfferOptions,
+  type WelcomeMessage,
+  type OfferMessage,
+  type IceCandidateMessage,
+  type PongMessage,
+  type StatsMessage,
+  type ControlMessage,
+  type ErrorMessage,
+  type WelcomeData,
+  type StatsData,
+} from './client.js';
+export {
+  ConfigError,
+  resolveOptions,
+  type StreamgateClientOptions,
+  type ResolvedOptions,
+  type WebSocketLike,
+  type WebSocketConstructor,
+  type PeerConnectionConstructor,
+  type ClientLogger,
+} from './config.js';
+export { StreamgateError, type ClientErrorCode } from './errors.js';
+export { backoffDelay, backoffCeiling, shouldReconnect, RECONNECT_CLOSE_CODES, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+export { MessageQueue } from './queue.js';
+export { MetricsRecorder, type ClientMetrics } from './metrics.js';
+export { TypedEmitter } from './emitter.js';
+export {
+  clientToVideo,
+  displayedRect,
+  parseObjectFit,
+  parseObjectPosition,
+  CENTERED,
+  type ObjectFit,
+  type ObjectPosition,
+  type Rect,
+  type VideoPoint,
+} from './coords.js';
+export {
+  InputController,
+  WheelAccumulator,
+  buttonFromDom,
+  buttonsFromMask,
+  modifiersOf,
+  videoPointOf,
+  type InputOptions,
+  type InputSink,
+  type KeyInput,
+  type ModifierState,
+} from './input.js';
+export { summarizeStats, type MediaStatsSummary } from './media-stats.js';
+export type { ErrorCode, PeerId, MouseButton, StatsSection, SessionConfig } from '../protocol/index.js';
