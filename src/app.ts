@@ -7,6 +7,7 @@ import { logger } from './log.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 import type { MediaService } from './media/types.js';
 import type { InputInjector } from './input/types.js';
+import { Authenticator } from './auth/authenticator.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
@@ -25,6 +26,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     signaling,
     log: logger('http'),
+    authenticator: Authenticator.fromSettings(config),
+    publicMetrics: config.publicMetrics,
+    allowedOrigins: config.allowedOrigins,
+    tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
     health: () => ({ source: config.source, media: media ? 'ready' : 'unavailable' }),
   });
   await new Promise<void>((resolve, reject) => {
@@ -32,7 +37,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  log.info({ host: config.host, port, source: config.source }, 'listening');
+  log.info({ host: config.host, port, source: config.source, tls: Boolean(config.tlsCert), auth: Boolean(config.authToken || config.jwtSecret || config.jwtPublicKey) }, 'listening');
 
   return {
     port,

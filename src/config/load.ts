@@ -27,6 +27,15 @@ const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
   { flag: 'rate-limit', key: 'rateLimit', help: 'messages per second per peer (burst 2×)', default: '100' },
   { flag: 'input-rate-limit', key: 'inputRateLimit', help: 'input events per second per peer (burst 2×)', default: '2000' },
   { flag: 'web-root', key: 'webRoot', help: 'folder served at / (default: the built viewer)' },
+  { flag: 'max-peers-per-ip', key: 'maxPeersPerIp', help: 'most connections from one address', default: '50' },
+  { flag: 'max-negotiations', key: 'maxNegotiations', help: 'offers being created at once; more wait their turn', default: '4' },
+  { flag: 'auth-token', key: 'authToken', help: 'turn auth on: a shared secret token (grants the control role)' },
+  { flag: 'jwt-secret', key: 'jwtSecret', help: 'turn auth on: accept HS256 JWTs signed with this secret' },
+  { flag: 'jwt-public-key', key: 'jwtPublicKey', help: 'turn auth on: accept RS256/ES256 JWTs verified with this PEM public key file' },
+  { flag: 'public-metrics', key: 'publicMetrics', help: 'serve /metrics without credentials when auth is on (true|false)' },
+  { flag: 'allowed-origins', key: 'allowedOrigins', help: 'extra browser origins allowed to open /ws (comma-separated; * for any)' },
+  { flag: 'tls-cert', key: 'tlsCert', help: 'PEM certificate file: serve https and wss' },
+  { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
 ];
 
 function envName(flag: string): string {

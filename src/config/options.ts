@@ -53,6 +53,21 @@ export const ConfigSchema = z
     rateLimit: Int(1, 1_000_000).default(100),
     inputRateLimit: Int(1, 1_000_000).default(2000),
     webRoot: z.string().optional(),
+    maxPeersPerIp: Int(1, 1_000_000).default(50),
+    maxNegotiations: Int(1, 1000).default(4),
+    authToken: z.string().min(16, 'use at least 16 characters').optional(),
+    jwtSecret: z.string().min(32, 'an HS256 secret needs at least 32 characters').optional(),
+    jwtPublicKey: z.string().min(1).optional(),
+    publicMetrics: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(false),
+    allowedOrigins: z
+      .preprocess((v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v), z.array(z.string()))
+      .default([]),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+  })
+  .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
+    message: '--tls-cert and --tls-key go together',
+    path: ['tlsCert'],
   })
   .transform((c) => ({
     ...c,

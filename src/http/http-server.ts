@@ -1,54 +1,97 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttps } from 'node:https';
+import { readFileSync } from 'node:fs';
 import sirv from 'sirv';
-import { registry } from '../metrics.js';
+import { limitCounter, registry } from '../metrics.js';
 import type { Logger } from '../log.js';
 import type { SignalingServer } from '../signaling/signaling-server.js';
+import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
+import { originAllowed, requestToken } from '../auth/request-credentials.js';
 
 export interface HttpOptions {
   webRoot: string;
   signaling: SignalingServer;
   log: Logger;
+  /** Null when auth is off. */
+  authenticator: Authenticator | null;
+  publicMetrics: boolean;
+  allowedOrigins: readonly string[];
+  tls?: { cert: string; key: string } | undefined;
   /** Extra facts for /healthz, e.g. the media pipeline's state. */
   health: () => Record<string, unknown>;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(text);
+  res.end(JSON.stringify(body));
 }
 
 /** One port for everything: the viewer's static files, /healthz, /metrics, and WebSocket upgrades on /ws. */
 export function createHttpServer(options: HttpOptions): Server {
   const serveStatic = sirv(options.webRoot, { dev: false, etag: true, gzip: false, single: false });
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const { authenticator } = options;
+  const authenticate = (req: IncomingMessage): Promise<Principal | AuthError> =>
+    authenticator
+      ? authenticator.verify(requestToken(req)).catch((err: unknown) => {
+          if (err instanceof AuthError) return err;
+          throw err;
+        })
+      : Promise.resolve(OPEN_PRINCIPAL);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
       return;
     }
+    if (!(path === '/metrics' && options.publicMetrics)) {
+      const credentials = await authenticate(req);
+      if (credentials instanceof AuthError) {
+        limitCounter.inc({ limit: 'unauthorized' });
+        sendJson(res, 401, { error: 'UNAUTHORIZED', message: credentials.message });
+        return;
+      }
+    }
     if (path === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
-        },
-        (err: unknown) => {
-          options.log.error({ err }, 'metrics collection failed');
-          sendJson(res, 500, { error: 'metrics collection failed' });
-        },
-      );
+      const text = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
       return;
     }
     serveStatic(req, res, () => sendJson(res, 404, { error: `no such path: ${path}` }));
-  });
-  server.on('upgrade', (req, socket, head) => {
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: unknown) => {
+      options.log.error({ err }, 'HTTP request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    });
+  };
+  const server: Server = options.tls
+    ? createHttps({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, onRequest)
+    : createHttp(onRequest);
+
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    socket.on('error', () => undefined);
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
-    options.signaling.handleUpgrade(req, socket, head);
+    if (!originAllowed(req, options.allowedOrigins)) {
+      limitCounter.inc({ limit: 'origin' });
+      options.log.warn({ origin: req.headers.origin }, 'WebSocket upgrade refused: origin not allowed');
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nOrigin not allowed\n');
+      return;
+    }
+    authenticate(req).then(
+      (credentials) => options.signaling.handleUpgrade(req, socket, head, credentials),
+      (err: unknown) => {
+        options.log.error({ err }, 'credential check failed');
+        socket.destroy();
+      },
+    );
   });
   server.on('clientError', (err, socket) => {
     options.log.debug({ err: err.message }, 'bad HTTP request');

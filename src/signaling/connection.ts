@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { AbuseMeter, TokenBucket } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
 import type { Session } from './session.js';
+import { OPEN_PRINCIPAL, type Principal } from '../auth/authenticator.js';
 
 export interface ConnectionLimits {
   maxMessageSize: number;
@@ -62,6 +63,8 @@ export class Connection {
   readonly log: Logger;
   lastSeen = performance.now();
   session: Session | null = null;
+  /** Who the credentials say this is; everyone controls when auth is off. */
+  principal: Principal = OPEN_PRINCIPAL;
   /** The client's own peer_id from its hello, echoed in the same JSON type. */
   peerId: PeerId | undefined;
   private readonly controlBucket: TokenBucket;

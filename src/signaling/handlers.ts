@@ -6,6 +6,7 @@ import type { Session } from './session.js';
 import type { SignalingContext } from './signaling-context.js';
 import { systemSnapshot } from './system-stats.js';
 import { SERVER_VERSION } from '../version.js';
+import { limitCounter } from '../metrics.js';
 
 const DEFAULT_CODECS = ['H264', 'VP8'];
 
@@ -27,7 +28,7 @@ async function mediaCall<T>(call: () => Promise<T>): Promise<T> {
 }
 
 export function inputAllowed(ctx: SignalingContext, session: Session): boolean {
-  return ctx.input !== null && ctx.control.canInput(session.id);
+  return ctx.input !== null && session.connection.principal.role === 'control' && ctx.control.canInput(session.id);
 }
 
 function sendWelcome(ctx: SignalingContext, connection: Connection, session: Session, resumed: boolean, replyTo?: string): void {
@@ -72,6 +73,7 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
     previous.connection = connection;
     previous.peerId = message.peer_id;
     connection.session = previous;
+    if (connection.principal.role !== 'control') ctx.control.leave(previous.id);
     older.close(4001, 'replaced by a newer connection of this session');
     ctx.log.info({ session: previous.id, from: older.id, to: connection.id }, 'session taken over');
     sendWelcome(ctx, connection, previous, true, message.message_id);
@@ -80,7 +82,8 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
   const session = ctx.sessions.create(connection, message.peer_id);
   connection.session = session;
   connection.log.info({ session: session.id, peer_id: message.peer_id }, 'session registered');
-  ctx.control.join(session.id);
+  // View-only credentials never take part in control.
+  if (connection.principal.role === 'control') ctx.control.join(session.id);
   sendWelcome(ctx, connection, session, false, message.message_id);
 }
 
@@ -105,7 +108,8 @@ async function sendOffer(ctx: SignalingContext, session: Session, request: Offer
     attachViewer(ctx, session, session.viewer);
   }
   const viewer = session.viewer;
-  const offer = await mediaCall(() => viewer.createOffer(request));
+  if (ctx.negotiations.activeCount >= ctx.config.maxNegotiations) limitCounter.inc({ limit: 'negotiations_queued' });
+  const offer = await ctx.negotiations(() => mediaCall(() => viewer.createOffer(request)));
   session.connection.send('offer', { sdp: { type: 'offer', sdp: offer.sdp }, ...(offer.codec ? { codec: offer.codec } : {}) }, replyTo);
 }
 
@@ -195,6 +199,9 @@ function peerInput(ctx: SignalingContext, session: Session): PeerInput {
   if (!ctx.input) {
     throw new ProtocolError('FORBIDDEN', `The "${ctx.sourceName}" source takes no input.`, 'source');
   }
+  if (session.connection.principal.role !== 'control') {
+    throw new ProtocolError('FORBIDDEN', "This peer's credentials allow viewing only.", 'role=view');
+  }
   if (!ctx.control.canInput(session.id)) {
     const controller = ctx.control.controller;
     throw new ProtocolError(
@@ -211,6 +218,8 @@ function onControl(ctx: SignalingContext, connection: Connection, message: Clien
   const session = requireSession(connection);
   if (message.type === 'release-control') {
     ctx.control.release(session.id);
+  } else if (connection.principal.role !== 'control') {
+    throw new ProtocolError('FORBIDDEN', "This peer's credentials allow viewing only.", 'role=view');
   } else if (!ctx.control.request(session.id)) {
     throw new ProtocolError('FORBIDDEN', 'Input control is held by another peer.', `controller=${ctx.control.controller ?? 'nobody'}`);
   }

@@ -7,6 +7,7 @@ import type { SessionRegistry } from './session.js';
 import type { Traffic } from './traffic.js';
 import type { CpuSampler } from './system-stats.js';
 import type { Connection } from './connection.js';
+import type { LimitFunction } from 'p-limit';
 
 /** Everything message handlers need, built once by the server. */
 export interface SignalingContext {
@@ -19,6 +20,8 @@ export interface SignalingContext {
   traffic: Traffic;
   cpu: CpuSampler;
   startedAt: number;
+  /** Bounds offers being created at once (`--max-negotiations`); the rest wait their turn. */
+  negotiations: LimitFunction;
   log: Logger;
   /** Source-specific facts told to clients in welcome. */
   sourceName: string;

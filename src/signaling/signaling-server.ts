@@ -2,7 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../protocol/index.js';
+import pLimit from 'p-limit';
 import { connectionsGauge, limitCounter } from '../metrics.js';
+import { AuthError, type Principal } from '../auth/authenticator.js';
+import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
 import { InputControl } from './input-control.js';
@@ -14,6 +17,8 @@ import { Traffic } from './traffic.js';
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with 1009 itself. */
 const OVERSIZE_READ_FACTOR = 16;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** setTimeout's limit; credentials valid for longer are simply not timed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The WebSocket endpoint: accepts upgrades on /ws, owns every Connection, runs liveness,
@@ -23,6 +28,7 @@ export class SignalingServer {
   private readonly ctx: SignalingContext;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
+  private readonly perAddress = new Map<string, number>();
   private readonly livenessTimer: NodeJS.Timeout;
   private nextId = 0;
 
@@ -35,12 +41,19 @@ export class SignalingServer {
       traffic: new Traffic(),
       cpu: new CpuSampler(),
       startedAt: Date.now(),
+      negotiations: pLimit(deps.config.maxNegotiations),
     };
     this.ctx = ctx;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024),
       perMessageDeflate: false,
+      // Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token itself when another will do.
+      handleProtocols: (protocols) => {
+        if (protocols.has('streamgate')) return 'streamgate';
+        for (const p of protocols) if (p.startsWith(BEARER_PROTOCOL_PREFIX)) return p;
+        return false;
+      },
     });
     const { heartbeatInterval, livenessTimeout } = ctx.config;
     const sweepEvery = Math.max(50, Math.min(heartbeatInterval, Math.floor(livenessTimeout / 3)));
@@ -57,11 +70,12 @@ export class SignalingServer {
     return this.ctx.sessions.size;
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+  /** `credentials` were checked before the upgrade; a failure is still upgraded so the client reads UNAUTHORIZED. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credentials: Principal | AuthError): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, credentials));
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage): void {
+  private accept(ws: WebSocket, request: IncomingMessage, credentials: Principal | AuthError): void {
     const id = `c${(++this.nextId).toString(36)}`;
     const remoteAddress = request.socket.remoteAddress ?? 'unknown';
     const log = this.ctx.log.child({ conn: id });
@@ -80,19 +94,40 @@ export class SignalingServer {
       dispatch: (conn, message) => dispatch(this.ctx, conn, message),
       onClose: (conn, code, reason) => this.onClose(conn, code, reason),
     });
+    if (credentials instanceof AuthError) {
+      limitCounter.inc({ limit: 'unauthorized' });
+      connection.sendError('UNAUTHORIZED', credentials.message, 'credentials');
+      return;
+    }
     if (this.connections.size >= config.maxPeers) {
       limitCounter.inc({ limit: 'max_peers' });
       connection.sendError('SERVER_BUSY', `The server is full (${config.maxPeers} connections); try again later.`, `max_peers=${config.maxPeers}`);
       return;
     }
+    const fromAddress = this.perAddress.get(remoteAddress) ?? 0;
+    if (fromAddress >= config.maxPeersPerIp) {
+      limitCounter.inc({ limit: 'max_peers_per_ip' });
+      connection.sendError('SERVER_BUSY', `Too many connections from ${remoteAddress}; try again later.`, `max_peers_per_ip=${config.maxPeersPerIp}`);
+      return;
+    }
+    connection.principal = credentials;
+    this.perAddress.set(remoteAddress, fromAddress + 1);
     this.connections.add(connection);
     connectionsGauge.set(this.connections.size);
-    log.info({ remote: remoteAddress, ua: request.headers['user-agent'] }, 'connection open');
+    if (credentials.expiresAt !== undefined) {
+      const expiry = setTimeout(() => connection.sendError('UNAUTHORIZED', 'The credentials of this connection have expired.', 'exp'), Math.min(MAX_TIMER_MS, Math.max(0, credentials.expiresAt - Date.now())));
+      expiry.unref();
+      ws.once('close', () => clearTimeout(expiry));
+    }
+    log.info({ remote: remoteAddress, role: credentials.role, ua: request.headers['user-agent'] }, 'connection open');
   }
 
   private onClose(connection: Connection, code: number, reason: string): void {
     if (!this.connections.delete(connection)) return;
     connectionsGauge.set(this.connections.size);
+    const left = (this.perAddress.get(connection.remoteAddress) ?? 1) - 1;
+    if (left > 0) this.perAddress.set(connection.remoteAddress, left);
+    else this.perAddress.delete(connection.remoteAddress);
     const session = connection.session;
     connection.log.info({ code, reason, session: session?.id, ...connection.traffic.snapshot() }, 'connection closed');
     if (!session) return;

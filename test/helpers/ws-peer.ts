@@ -32,9 +32,9 @@ export class WsPeer {
     ws.on('error', () => undefined);
   }
 
-  static open(url: string, options: WebSocket.ClientOptions = {}): Promise<WsPeer> {
+  static open(url: string, options: WebSocket.ClientOptions = {}, protocols?: string[]): Promise<WsPeer> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, options);
+      const ws = protocols ? new WebSocket(url, protocols, options) : new WebSocket(url, options);
       const peer = new WsPeer(ws);
       ws.once('open', () => resolve(peer));
       ws.once('error', reject);
