@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { VideoCodec } from './types.js';
+
+/** What the installed GStreamer can do, probed once when the service starts. */
+export interface Capabilities {
+  /** Video codecs in the server's own order of preference. */
+  codecs: VideoCodec[];
+  audio: boolean;
+  x11: boolean;
+}
+
+const COMMON = ['udpsink', 'videoconvert', 'videotestsrc', 'videorate', 'capsfilter'];
+const NEEDS: Record<VideoCodec | 'audio' | 'x11', string[]> = {
+  H264: ['x264enc', 'rtph264pay'],
+  VP8: ['vp8enc', 'rtpvp8pay'],
+  audio: ['audiotestsrc', 'audioconvert', 'audioresample', 'opusenc', 'rtpopuspay'],
+  x11: ['ximagesrc'],
+};
+
+/** One `gst-inspect-1.0` run lists every element as "plugin:  element: description". */
+export async function probeCapabilities(): Promise<Capabilities> {
+  let listing = '';
+  try {
+    listing = (await promisify(execFile)('gst-inspect-1.0', [], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+  } catch {
+    // No GStreamer: nothing is available, and the service says so per request.
+  }
+  const elements = new Set([...listing.matchAll(/^\S+:\s+(\S+):/gm)].map((match) => match[1]));
+  const has = (names: string[]): boolean => [...COMMON, ...names].every((name) => elements.has(name));
+  return {
+    codecs: (['H264', 'VP8'] as const).filter((codec) => has(NEEDS[codec])),
+    audio: has(NEEDS.audio),
+    x11: has(NEEDS.x11),
+  };
+}
+
+/** The first of the client's preferences (case-insensitive) the server has; the server's first when none given. */
+export function pickCodec(preferences: readonly string[], available: readonly VideoCodec[]): VideoCodec | undefined {
+  if (preferences.length === 0) return available[0];
+  for (const preference of preferences) {
+    const match = available.find((codec) => codec === preference.toUpperCase());
+    if (match) return match;
+  }
+  return undefined;
+}

@@ -1,0 +1,104 @@
+import { logger } from '../log.js';
+import { probeCapabilities, type Capabilities } from './capabilities.js';
+import { streamKey, type StreamSpec } from './pipeline-description.js';
+import { StreamPipeline, type PipelineOptions } from './stream-pipeline.js';
+import type { MediaService, MediaSettings, VideoCodec } from './types.js';
+import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
+
+const log = logger('media.service');
+
+const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_000, keyframeIntervalMs: 500 };
+
+/**
+ * The media layer: GStreamer encoders in worker processes (one per source and codec, plus one for the
+ * source's audio), shared by every viewer, each viewer a werift peer connection.
+ */
+export class GstreamerMediaService implements MediaService, ViewerHost {
+  private readonly pipelines = new Map<string, Promise<StreamPipeline>>();
+  private readonly started: StreamPipeline[] = [];
+  private readonly viewers = new Set<WeriftViewer>();
+  private stopping: Promise<void> | undefined;
+  private readonly options: PipelineOptions;
+
+  private constructor(
+    readonly settings: MediaSettings,
+    private readonly capabilities: Capabilities,
+    options: Partial<PipelineOptions>,
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+  }
+
+  /** Probes the installed GStreamer for codecs, then serves `settings.source`. */
+  static async create(settings: MediaSettings, options: Partial<PipelineOptions> = {}): Promise<GstreamerMediaService> {
+    const capabilities = await probeCapabilities();
+    log.info({ ...capabilities, source: settings.source }, 'media capabilities');
+    return new GstreamerMediaService(settings, capabilities, options);
+  }
+
+  get codecs(): readonly VideoCodec[] {
+    return this.capabilities.codecs;
+  }
+
+  get audio(): boolean {
+    return this.capabilities.audio;
+  }
+
+  createViewer(sessionId: string): WeriftViewer {
+    const viewer = new WeriftViewer(sessionId, this);
+    this.viewers.add(viewer);
+    return viewer;
+  }
+
+  released(viewer: WeriftViewer): void {
+    this.viewers.delete(viewer);
+  }
+
+  videoPipeline(codec: VideoCodec): Promise<StreamPipeline> {
+    const { source, width, height, framerate, bitrate } = this.settings;
+    return this.pipeline({ kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate });
+  }
+
+  audioPipeline(): Promise<StreamPipeline> {
+    return this.pipeline({ kind: 'audio', source: this.settings.source });
+  }
+
+  /** Sets every video encoder's bitrate at runtime (kbit/s). */
+  setBitrate(kbps: number): void {
+    for (const pipeline of this.started) pipeline.setBitrate(kbps);
+  }
+
+  pipelineStats(): Record<string, unknown> {
+    return {
+      source: this.settings.source.kind === 'x11' ? `x11 ${this.settings.source.display}` : 'test',
+      codecs: this.codecs,
+      audio: this.audio,
+      viewers: this.viewers.size,
+      pipelines: this.started.map((pipeline) => pipeline.stats()),
+    };
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const viewer of [...this.viewers]) viewer.close();
+      const pipelines = await Promise.allSettled(this.pipelines.values());
+      await Promise.all(
+        pipelines.flatMap((result) => (result.status === 'fulfilled' ? [result.value.stop()] : [])),
+      );
+    })();
+    return this.stopping;
+  }
+
+  private pipeline(spec: StreamSpec): Promise<StreamPipeline> {
+    const key = streamKey(spec);
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      pipeline = StreamPipeline.open(spec, this.options);
+      this.pipelines.set(key, pipeline);
+      pipeline.then(
+        (opened) => this.started.push(opened),
+        () => this.pipelines.delete(key),
+      );
+    }
+    return pipeline;
+  }
+}

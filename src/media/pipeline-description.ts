@@ -1,0 +1,95 @@
+import type { SourceSpec, VideoCodec } from './types.js';
+import type { WorkerConfig } from './worker-protocol.js';
+
+/**
+ * What one encoder produces. Audio has its own stream, separate from video, so that viewers of either
+ * video codec (and audio-only viewers) share one Opus encoder per source.
+ */
+export type StreamSpec =
+  | {
+      kind: 'video';
+      source: SourceSpec;
+      codec: VideoCodec;
+      /** Size of the `test` source; X sources capture the screen's own size. */
+      width: number;
+      height: number;
+      framerate: number;
+      bitrateKbps: number;
+    }
+  | { kind: 'audio'; source: SourceSpec };
+
+/** A stable name for a stream: one encoder (one worker) exists per key. */
+export function streamKey(spec: StreamSpec): string {
+  const source = spec.source.kind === 'x11' ? `x11${spec.source.display}` : 'test';
+  return spec.kind === 'video' ? `${source}/${spec.codec}` : `${source}/opus`;
+}
+
+/** Payload types of the RTP the encoders emit; werift rewrites them to the negotiated ones. */
+const VIDEO_PT = 96;
+const AUDIO_PT = 111;
+/** Leaves room for werift's header extensions and SRTP's tag under a 1500-byte path MTU. */
+const RTP_MTU = 1200;
+/** Seconds between periodic keyframes: the safety net behind keyframes on demand (DESIGN.md: 2–4 s). */
+const GOP_SECONDS = 3;
+
+/** X display names go into the launch string, so only their documented form is accepted. */
+const DISPLAY_NAME = /^[A-Za-z0-9._-]*:\d+(\.\d+)?$/;
+
+/** The gst-launch description and control handles of the pipeline sending `spec` as RTP to 127.0.0.1:`port`. */
+export function describePipeline(spec: StreamSpec, port: number): WorkerConfig {
+  const sink = `udpsink host=127.0.0.1 port=${port} sync=false async=false`;
+  if (spec.kind === 'audio') {
+    // X sources have no audio of their own yet: silence keeps the audio track a viewer asked for alive.
+    const wave = spec.source.kind === 'test' ? 'wave=sine freq=440 volume=0.2' : 'wave=silence';
+    return {
+      launch: [
+        `audiotestsrc is-live=true ${wave}`,
+        'audioconvert',
+        'audioresample',
+        'audio/x-raw,rate=48000,channels=2',
+        'opusenc bitrate=64000',
+        `rtpopuspay pt=${AUDIO_PT} mtu=${RTP_MTU}`,
+        sink,
+      ].join(' ! '),
+    };
+  }
+  const keyint = Math.max(1, Math.round(spec.framerate * GOP_SECONDS));
+  const encoder =
+    spec.codec === 'H264'
+      ? [
+          // I420 + constrained-baseline caps make x264 produce what the offer's 42e01f promises
+          // (without them it picks High 4:4:4, which Chromium does not decode).
+          'video/x-raw,format=I420',
+          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} key-int-max=${keyint}`,
+          'video/x-h264,profile=constrained-baseline',
+          `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=zero-latency pt=${VIDEO_PT} mtu=${RTP_MTU}`,
+        ]
+      : [
+          `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,
+          `rtpvp8pay name=${PAYLOADER} pt=${VIDEO_PT} mtu=${RTP_MTU}`,
+        ];
+  return {
+    launch: [...videoSource(spec.source, spec), 'videoconvert', ...encoder, sink].join(' ! '),
+    control: {
+      encoder: ENCODER,
+      bitrateProperty: spec.codec === 'H264' ? 'bitrate' : 'target-bitrate',
+      unitsPerKbit: spec.codec === 'H264' ? 1 : 1000,
+      // A force-key-unit event travels upstream from the payloader's sink pad to the encoder.
+      keyUnitElement: PAYLOADER,
+    },
+  };
+}
+
+const ENCODER = 'venc';
+const PAYLOADER = 'vpay';
+
+function videoSource(source: SourceSpec, size: { width: number; height: number; framerate: number }): string[] {
+  const rate = `video/x-raw,framerate=${size.framerate}/1`;
+  if (source.kind === 'test') {
+    return [`videotestsrc is-live=true pattern=smpte`, `${rate},width=${size.width},height=${size.height}`];
+  }
+  if (!DISPLAY_NAME.test(source.display)) throw new Error(`not an X display name: ${JSON.stringify(source.display)}`);
+  // use-damage=false grabs the whole screen each frame (the capture cost DESIGN.md measured);
+  // videorate holds the frame rate steady when a grab runs late.
+  return [`ximagesrc display-name=${source.display} use-damage=false show-pointer=true`, 'videorate', rate];
+}

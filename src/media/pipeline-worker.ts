@@ -1,0 +1,112 @@
+/**
+ * A child process that owns one GStreamer pipeline (run by pipeline-supervisor.ts with child_process.fork).
+ * GStreamer runs in native threads that a crash or a stuck element takes down with it; in a separate
+ * process that can only end this worker, never the server. The pipeline sends RTP to a loopback port the
+ * parent listens on; the parent controls the encoder over IPC (keyframe, bitrate, stop).
+ */
+import { createRequire } from 'node:module';
+import { logger } from '../log.js';
+import { isParentMessage, type WorkerConfig, type WorkerMessage } from './worker-protocol.js';
+
+/** The part of gstreamer-superficial (untyped, CommonJS) this worker uses. */
+interface GstBusMessage {
+  type: string;
+  _src_element_name: string;
+  'new-state'?: string;
+  message?: string;
+}
+interface GstPipeline {
+  play(): void;
+  stop(): void;
+  findChild(name: string): Record<string, unknown> | undefined;
+  /** Pushes an upstream force-key-unit event into the sink pad of the named element. */
+  forceKeyUnit(elementName: string, count: number): boolean;
+  pollBus(callback: (message: GstBusMessage) => void): void;
+}
+interface GstModule {
+  Pipeline: new (launch: string) => GstPipeline;
+}
+
+const USAGE_INTERVAL_MS = 2000;
+
+const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
+const log = logger('media.worker');
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+let pipeline: GstPipeline | undefined;
+let exiting = false;
+
+/** Always stops the pipeline first: a process exiting with a PLAYING pipeline can hang (DESIGN.md). */
+function exit(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  try {
+    pipeline?.stop();
+  } finally {
+    process.exit(code);
+  }
+}
+
+function fail(message: string): void {
+  log.error({ err: message }, 'pipeline failed');
+  send({ type: 'error', message });
+  exit(1);
+}
+
+process.on('uncaughtException', (err) => fail(err.message));
+// The parent died or let go of us: nobody would read our RTP any more.
+process.on('disconnect', () => exit(0));
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => exit(0));
+
+process.on('message', (message: unknown) => {
+  if (!isParentMessage(message)) {
+    log.warn({ message }, 'unknown IPC message ignored');
+    return;
+  }
+  const control = config.control;
+  switch (message.type) {
+    case 'stop':
+      exit(0);
+      break;
+    case 'keyframe':
+      if (control) pipeline?.forceKeyUnit(control.keyUnitElement, 1);
+      break;
+    case 'bitrate': {
+      const encoder = control && pipeline?.findChild(control.encoder);
+      if (encoder && control) encoder[control.bitrateProperty] = Math.round(message.kbps * control.unitsPerKbit);
+      break;
+    }
+  }
+});
+
+const gst = createRequire(import.meta.url)('gstreamer-superficial') as GstModule;
+try {
+  pipeline = new gst.Pipeline(config.launch);
+} catch (err) {
+  fail(`cannot build pipeline: ${(err as Error).message}`);
+}
+if (pipeline) {
+  if (config.control && !pipeline.findChild(config.control.keyUnitElement)) {
+    // forceKeyUnit on a missing element dereferences NULL in the native binding.
+    fail(`pipeline has no element named ${config.control.keyUnitElement}`);
+  }
+  pipeline.pollBus((message) => {
+    if (message.type === 'error') fail(message.message ?? 'unknown GStreamer error');
+    else if (message.type === 'eos') fail('the source ended');
+    else if (
+      message.type === 'state-changed' &&
+      message['new-state'] === 'GST_STATE_PLAYING' &&
+      /^pipeline\d+$/.test(message._src_element_name)
+    ) {
+      send({ type: 'playing' });
+    }
+  });
+  pipeline.play();
+  setInterval(() => {
+    const usage = process.cpuUsage();
+    send({ type: 'usage', cpuMicros: usage.user + usage.system });
+  }, USAGE_INTERVAL_MS).unref();
+}

@@ -1,0 +1,348 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { logger, type Logger } from '../log.js';
+import { KeyframeThrottle } from './keyframe-throttle.js';
+import { describePipeline, streamKey, type StreamSpec } from './pipeline-description.js';
+import { RtpFanout, type RtpListener } from './rtp-fanout.js';
+import { inspectVideoPayload, type RtpHeaderInfo } from './rtp-inspect.js';
+import { MediaError } from './types.js';
+import { isWorkerMessage, type ParentMessage } from './worker-protocol.js';
+
+/** Same extension as this module: .js when compiled, .ts under tsx (fork inherits tsx's loader). */
+const WORKER_PATH = fileURLToPath(
+  new URL(`./pipeline-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+
+export type PipelineState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping';
+
+/** A viewer's side of a stream: its RTP, and news of the encoder going away and coming back. */
+export interface StreamSubscriber {
+  rtp: RtpListener;
+  down(reason: string): void;
+  up(): void;
+}
+
+export interface PipelineOptions {
+  /** How long the encoder keeps running after its last viewer left (a reload comes straight back). */
+  lingerMs: number;
+  /** How long a viewer waits for a (re)starting encoder before MEDIA_UNAVAILABLE. */
+  startTimeoutMs: number;
+  /** Minimum spacing of keyframes forced on request. */
+  keyframeIntervalMs: number;
+}
+
+export interface PipelineStats {
+  stream: string;
+  kind: 'video' | 'audio';
+  codec: string;
+  state: PipelineState;
+  pid: number | null;
+  restarts: number;
+  viewers: number;
+  /** Encoder setting (video). */
+  bitrateKbps: number | null;
+  /** Measured over the last second, from the RTP the encoder sent. */
+  sentKbps: number;
+  fps: number;
+  width: number | null;
+  height: number | null;
+  framesSent: number;
+  keyframesSent: number;
+  keyframesRequested: number;
+  keyframesForced: number;
+  /** Share of one core used by the worker process (GStreamer included). */
+  cpuPercent: number | null;
+}
+
+const STOP_GRACE_MS = 2000;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+/** A worker that ran this long before dying had a fresh failure, not a crash loop: backoff starts over. */
+const STABLE_RUN_MS = 10_000;
+
+interface Waiter {
+  resolve(): void;
+  reject(err: MediaError): void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * One encoder shared by every viewer of a (source, codec) — or of a source's audio — run in a worker
+ * process started on the first viewer, restarted with backoff when it dies, stopped after the last leaves.
+ */
+export class StreamPipeline {
+  readonly key: string;
+  private state: PipelineState = 'idle';
+  private worker: ChildProcess | undefined;
+  private readonly subscribers = new Set<StreamSubscriber>();
+  private readonly listenerRemovals = new Map<StreamSubscriber, () => void>();
+  private waiters: Waiter[] = [];
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private meterTimer: NodeJS.Timeout | undefined;
+  private stopped: Promise<void> | undefined;
+  private readonly keyframes: KeyframeThrottle;
+  private readonly log: Logger;
+  private bitrateKbps: number | null;
+  private failures = 0;
+  private runningSince = 0;
+  private restarts = 0;
+  private counts = { frames: 0, keyframes: 0, lastKeyTimestamp: -1, width: null as number | null, height: null as number | null };
+  private meter = { frames: 0, bytes: 0, fps: 0, kbps: 0 };
+  private cpu = { micros: 0, at: 0, percent: null as number | null };
+
+  private constructor(
+    private readonly spec: StreamSpec,
+    private readonly options: PipelineOptions,
+    private readonly fanout: RtpFanout,
+  ) {
+    this.key = streamKey(spec);
+    this.log = logger('media.pipeline', { stream: this.key });
+    this.bitrateKbps = spec.kind === 'video' ? spec.bitrateKbps : null;
+    this.keyframes = new KeyframeThrottle(options.keyframeIntervalMs, () => this.send({ type: 'keyframe' }));
+    fanout.add((_packet, header) => this.inspect(header));
+  }
+
+  static async open(spec: StreamSpec, options: PipelineOptions): Promise<StreamPipeline> {
+    return new StreamPipeline(spec, options, await RtpFanout.open());
+  }
+
+  /**
+   * Adds a viewer; resolves once RTP flows (starting the encoder if needed) with the function that removes
+   * it. Rejects with MediaError MEDIA_UNAVAILABLE when the encoder cannot start.
+   */
+  async attach(subscriber: StreamSubscriber): Promise<() => void> {
+    if (this.stopped) throw new MediaError('MEDIA_UNAVAILABLE', 'the media service is shutting down');
+    clearTimeout(this.lingerTimer);
+    this.subscribers.add(subscriber);
+    this.listenerRemovals.set(subscriber, this.fanout.add(subscriber.rtp));
+    const detach = (): void => this.detach(subscriber);
+    try {
+      await this.whenRunning();
+    } catch (err) {
+      detach();
+      throw err;
+    }
+    return detach;
+  }
+
+  /** Asks the encoder for a keyframe (throttled); a no-op for audio. */
+  requestKeyframe(): void {
+    if (this.spec.kind === 'video') this.keyframes.request();
+  }
+
+  /** Changes the video encoder's bitrate at runtime; kept across restarts. */
+  setBitrate(kbps: number): void {
+    if (this.spec.kind !== 'video') return;
+    this.bitrateKbps = kbps;
+    this.send({ type: 'bitrate', kbps });
+  }
+
+  stats(): PipelineStats {
+    return {
+      stream: this.key,
+      kind: this.spec.kind,
+      codec: this.spec.kind === 'video' ? this.spec.codec : 'OPUS',
+      state: this.state,
+      pid: this.worker?.pid ?? null,
+      restarts: this.restarts,
+      viewers: this.subscribers.size,
+      bitrateKbps: this.bitrateKbps,
+      sentKbps: this.meter.kbps,
+      fps: this.meter.fps,
+      width: this.counts.width,
+      height: this.counts.height,
+      framesSent: this.counts.frames,
+      keyframesSent: this.counts.keyframes,
+      keyframesRequested: this.keyframes.requested,
+      keyframesForced: this.keyframes.sent,
+      cpuPercent: this.cpu.percent,
+    };
+  }
+
+  /** Stops the encoder for good and frees the port; resolves when the worker has exited. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const subscriber of [...this.subscribers]) this.detach(subscriber);
+      clearTimeout(this.lingerTimer);
+      this.rejectWaiters('the media service is shutting down');
+      await this.stopWorker();
+      this.fanout.close();
+    })();
+    return this.stopped;
+  }
+
+  private detach(subscriber: StreamSubscriber): void {
+    if (!this.subscribers.delete(subscriber)) return;
+    this.listenerRemovals.get(subscriber)?.();
+    this.listenerRemovals.delete(subscriber);
+    if (this.subscribers.size > 0 || this.stopped) return;
+    if (!this.worker) {
+      // Between restarts there is no process to keep warm.
+      this.toIdle();
+      return;
+    }
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = setTimeout(() => {
+      if (this.subscribers.size === 0) void this.stopWorker();
+    }, this.options.lingerMs);
+  }
+
+  private whenRunning(): Promise<void> {
+    if (this.state === 'running') return Promise.resolve();
+    if (this.state === 'idle' || this.state === 'stopping') this.startWorker();
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(new MediaError('MEDIA_UNAVAILABLE', 'the media pipeline did not start in time', this.key));
+        }, this.options.startTimeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private startWorker(): void {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const restarting = this.state === 'restarting';
+    this.state = restarting ? 'restarting' : 'starting';
+    let config;
+    try {
+      config = describePipeline(
+        this.spec.kind === 'video' ? { ...this.spec, bitrateKbps: this.bitrateKbps ?? this.spec.bitrateKbps } : this.spec,
+        this.fanout.port,
+      );
+    } catch (err) {
+      this.onWorkerGone(undefined, (err as Error).message);
+      return;
+    }
+    const worker = fork(WORKER_PATH, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.worker = worker;
+    this.cpu = { micros: 0, at: performance.now(), percent: null };
+    let lastError = 'the media pipeline exited';
+    worker.on('message', (message: unknown) => {
+      if (!isWorkerMessage(message)) return;
+      if (message.type === 'error') lastError = message.message;
+      else if (message.type === 'usage') this.onUsage(message.cpuMicros);
+    });
+    worker.on('error', (err) => {
+      lastError = err.message;
+      this.log.error({ err }, 'worker process error');
+    });
+    worker.on('exit', (code, signal) => {
+      if (code !== 0 || signal) this.log.warn({ code, signal, reason: lastError }, 'pipeline worker exited');
+      this.onWorkerGone(worker, signal ? `the media pipeline was killed (${signal})` : lastError);
+    });
+    this.meterTimer ??= setInterval(() => this.sampleMeter(), 1000);
+    this.meterTimer.unref();
+    this.log.info({ pid: worker.pid, restart: restarting }, 'pipeline worker started');
+  }
+
+  private onWorkerGone(worker: ChildProcess | undefined, reason: string): void {
+    if (worker && worker !== this.worker) return;
+    this.worker = undefined;
+    this.keyframes.cancel();
+    const wasRunning = this.state === 'running';
+    if (this.state === 'stopping' || this.stopped || this.subscribers.size === 0) {
+      this.toIdle();
+      this.rejectWaiters(reason);
+      return;
+    }
+    if (wasRunning && performance.now() - this.runningSince >= STABLE_RUN_MS) this.failures = 0;
+    // Viewers that were still waiting for a start hear now rather than at their timeout.
+    this.rejectWaiters(reason);
+    this.state = 'restarting';
+    if (wasRunning) for (const subscriber of this.subscribers) subscriber.down(reason);
+    const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.failures, BACKOFF_MAX_MS);
+    this.failures++;
+    this.log.warn({ delayMs: delay, reason }, 'restarting pipeline');
+    this.restartTimer = setTimeout(() => {
+      this.restarts++;
+      this.startWorker();
+    }, delay);
+  }
+
+  /** The first RTP after a (re)start is what shows the encoder works, not the worker's own word. */
+  private inspect(header: RtpHeaderInfo): void {
+    if (this.state === 'starting' || this.state === 'restarting') {
+      const restarted = this.state === 'restarting';
+      this.state = 'running';
+      this.runningSince = performance.now();
+      for (const waiter of this.waiters) {
+        clearTimeout(waiter.timer);
+        waiter.resolve();
+      }
+      this.waiters = [];
+      if (restarted) for (const subscriber of this.subscribers) subscriber.up();
+    }
+    if (this.spec.kind !== 'video') return;
+    if (header.marker) this.counts.frames++;
+    const info = inspectVideoPayload(this.spec.codec, header.payload);
+    if (info.keyframe && header.timestamp !== this.counts.lastKeyTimestamp) {
+      this.counts.keyframes++;
+      this.counts.lastKeyTimestamp = header.timestamp;
+    }
+    if (info.width && info.height) {
+      this.counts.width = info.width;
+      this.counts.height = info.height;
+    }
+  }
+
+  private sampleMeter(): void {
+    this.meter.fps = this.counts.frames - this.meter.frames;
+    this.meter.kbps = Math.round(((this.fanout.bytes - this.meter.bytes) * 8) / 1000);
+    this.meter.frames = this.counts.frames;
+    this.meter.bytes = this.fanout.bytes;
+  }
+
+  private onUsage(micros: number): void {
+    const now = performance.now();
+    const elapsedMicros = (now - this.cpu.at) * 1000;
+    if (elapsedMicros > 0) this.cpu.percent = Math.round(((micros - this.cpu.micros) / elapsedMicros) * 1000) / 10;
+    this.cpu.micros = micros;
+    this.cpu.at = now;
+  }
+
+  private rejectWaiters(reason: string): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new MediaError('MEDIA_UNAVAILABLE', 'the media pipeline could not start', reason));
+    }
+    this.waiters = [];
+  }
+
+  private toIdle(): void {
+    this.state = 'idle';
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    clearInterval(this.meterTimer);
+    this.meterTimer = undefined;
+    this.meter = { frames: this.counts.frames, bytes: this.fanout.bytes, fps: 0, kbps: 0 };
+    this.cpu.percent = null;
+  }
+
+  private stopWorker(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) {
+      this.toIdle();
+      return Promise.resolve();
+    }
+    this.state = 'stopping';
+    return new Promise((resolve) => {
+      const kill = setTimeout(() => worker.kill('SIGKILL'), STOP_GRACE_MS);
+      worker.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      this.send({ type: 'stop' });
+    });
+  }
+
+  private send(message: ParentMessage): void {
+    if (this.worker?.connected) this.worker.send(message);
+  }
+}

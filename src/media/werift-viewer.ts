@@ -1,0 +1,394 @@
+import { EventEmitter } from 'node:events';
+import {
+  MediaStream,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpPayloadSpecificFeedback,
+  RtcpRrPacket,
+  RtcpSrPacket,
+  type RTCDataChannel,
+  type RTCIceCandidate,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+} from 'werift';
+import { logger, type Logger } from '../log.js';
+import type { IceCandidate } from '../protocol/index.js';
+import { pickCodec } from './capabilities.js';
+import { isMdnsCandidate, sdpCandidates } from './ice-candidates.js';
+import type { RtpHeaderInfo } from './rtp-inspect.js';
+import type { StreamPipeline } from './stream-pipeline.js';
+import { ViewerStatsCollector, type LegFigures } from './viewer-stats.js';
+import {
+  MediaError,
+  type MediaSettings,
+  type MediaViewer,
+  type OfferRequest,
+  type VideoCodec,
+  type ViewerEvents,
+} from './types.js';
+
+/** What a viewer needs from the service that owns the encoders. */
+export interface ViewerHost {
+  readonly codecs: readonly VideoCodec[];
+  readonly audio: boolean;
+  readonly settings: MediaSettings;
+  /** The shared encoders of the settings' source. */
+  videoPipeline(codec: VideoCodec): Promise<StreamPipeline>;
+  audioPipeline(): Promise<StreamPipeline>;
+  /** Called once when the viewer closes. */
+  released(viewer: WeriftViewer): void;
+}
+
+/** How long an offer waits for local candidates before it is sent; the rest are trickled. */
+const GATHER_WAIT_MS = 300;
+/** Seconds werift waits for STUN answers while gathering; an answer is applied only after gathering. */
+const STUN_GATHER_TIMEOUT_S = 2;
+/** RFC 5104 FMT of a Full Intra Request in a payload-specific feedback packet. */
+const FIR_FMT = 4;
+/** The label of the data channel that carries input events. */
+export const INPUT_CHANNEL = 'input';
+
+/** One kind of media sent to this viewer: its own werift track, fed from a shared encoder. */
+interface MediaLeg {
+  transceiver: RTCRtpTransceiver;
+  track: MediaStreamTrack;
+  /** The encoder feeding the track, while attached. */
+  pipeline?: StreamPipeline;
+  codec?: VideoCodec;
+  detach?: () => void;
+  down: boolean;
+  lastSsrc?: number;
+  jitterSeconds: number | null;
+  firCount: number;
+}
+
+/**
+ * A browser's WebRTC session, server-offered: werift sends the shared encoders' RTP on tracks of its own.
+ * Operations run one at a time in call order, so signaling may fire them without waiting.
+ */
+export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaViewer {
+  private pc: RTCPeerConnection | undefined;
+  private readonly stream = new MediaStream({ id: 'streamgate' });
+  private readonly legs: { video?: MediaLeg; audio?: MediaLeg } = {};
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The local description's gathering, awaited before an answer is applied. */
+  private gathering: Promise<unknown> = Promise.resolve();
+  private offerOutstanding = false;
+  private answerApplied = false;
+  private pendingCandidates: IceCandidate[] = [];
+  /** Local candidates already in the offer's SDP are not trickled again. */
+  private offeredCandidates = new Set<string>();
+  private trickling = false;
+  private readonly statsCollector = new ViewerStatsCollector();
+  private readonly observedTransports = new WeakSet<object>();
+  private closed = false;
+  private readonly log: Logger;
+
+  constructor(
+    readonly sessionId: string,
+    private readonly host: ViewerHost,
+  ) {
+    super();
+    this.log = logger('media.viewer', { session: sessionId });
+  }
+
+  createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
+    return this.serialized(() => this.offer(request));
+  }
+
+  applyAnswer(sdp: string): Promise<void> {
+    return this.serialized(async () => {
+      const pc = this.pc;
+      if (!pc || !this.offerOutstanding) throw new MediaError('NO_ACTIVE_SESSION', 'there is no offer to answer');
+      await this.gathering;
+      try {
+        await pc.setRemoteDescription({ type: 'answer', sdp });
+      } catch (err) {
+        throw new MediaError('INVALID_SDP', 'the answer was rejected', (err as Error).message);
+      }
+      this.offerOutstanding = false;
+      this.answerApplied = true;
+      const queued = this.pendingCandidates;
+      this.pendingCandidates = [];
+      for (const candidate of queued) await this.applyCandidate(pc, candidate);
+      // A renegotiated viewer (codec change, restart) needs a picture to start from.
+      if (pc.connectionState === 'connected') this.legs.video?.pipeline?.requestKeyframe();
+    });
+  }
+
+  addRemoteCandidate(candidate: IceCandidate): Promise<void> {
+    return this.serialized(async () => {
+      const pc = this.pc;
+      if (!pc) throw new MediaError('NO_ACTIVE_SESSION', 'there is no offer these candidates belong to');
+      if (candidate.candidate && isMdnsCandidate(candidate.candidate)) return;
+      if (!this.answerApplied) this.pendingCandidates.push(candidate);
+      else await this.applyCandidate(pc, candidate);
+    });
+  }
+
+  async stats(): Promise<Record<string, unknown>> {
+    const pc = this.pc;
+    if (!pc) return { session_id: this.sessionId, connection_state: 'new' };
+    const legs: LegFigures[] = [];
+    for (const kind of ['video', 'audio'] as const) {
+      const leg = this.legs[kind];
+      if (!leg?.pipeline) continue;
+      legs.push({
+        kind,
+        codec: leg.codec ?? 'OPUS',
+        sender: leg.transceiver.sender,
+        pipeline: leg.pipeline.stats(),
+        jitterSeconds: leg.jitterSeconds,
+        firCount: leg.firCount,
+      });
+    }
+    return this.statsCollector.collect(pc, this.sessionId, legs);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const leg of [this.legs.video, this.legs.audio]) {
+      if (!leg) continue;
+      release(leg);
+      leg.track.stop();
+    }
+    const pc = this.pc;
+    this.pc = undefined;
+    pc?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the peer connection failed'));
+    this.host.released(this);
+    this.emit('state', 'closed');
+    this.removeAllListeners();
+  }
+
+  private serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => {
+      if (this.closed) throw new MediaError('NO_ACTIVE_SESSION', 'the media session is closed');
+      return operation();
+    });
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async offer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
+    const codec = request.video ? pickCodec(request.codecPreferences, this.host.codecs) : null;
+    if (codec === undefined) {
+      throw new MediaError(
+        'UNSUPPORTED_CODEC',
+        'none of the requested video codecs is available',
+        `requested ${request.codecPreferences.join(', ') || 'none'}; available ${this.host.codecs.join(', ') || 'none'}`,
+      );
+    }
+    if (request.audio && !this.host.audio) {
+      throw new MediaError('MEDIA_UNAVAILABLE', 'audio encoding (Opus) is not available on this server');
+    }
+    const renegotiating = this.pc !== undefined;
+    const pc = (this.pc ??= this.createPeerConnection());
+    // The encoders start while the offer is made: the first viewer's wait is the longer of the two.
+    const attached = Promise.all([
+      this.setLeg(pc, 'video', codec ?? undefined),
+      this.setLeg(pc, 'audio', request.audio ? 'OPUS' : undefined),
+    ]);
+    const [failure, sdp] = await Promise.all([
+      attached.then(() => undefined, (err: unknown) => err),
+      this.makeOffer(pc, renegotiating),
+    ]);
+    if (failure) throw failure;
+    this.offerOutstanding = true;
+    this.answerApplied = false;
+    this.pendingCandidates = [];
+    return { sdp, codec };
+  }
+
+  private createPeerConnection(): RTCPeerConnection {
+    const { settings, codecs } = this.host;
+    const pc = new RTCPeerConnection({
+      // werift's default is a public STUN server, unreachable from many hosts: only what is configured.
+      iceServers: settings.iceServers,
+      // werift leaves loopback (and other unusual interfaces) out unless named here.
+      iceAdditionalHostAddresses: settings.iceAddresses,
+      iceStunGatherTimeout: STUN_GATHER_TIMEOUT_S,
+      // One transport for everything: one set of candidates to gather and to check.
+      bundlePolicy: 'max-bundle',
+      codecs: { video: codecs.map(videoCodecParameters), audio: [opusParameters()] },
+    });
+    pc.connectionStateChange.subscribe((state) => {
+      this.emit('state', state);
+      if (state === 'connected') {
+        this.observeTransports(pc);
+        this.legs.video?.pipeline?.requestKeyframe();
+      }
+    });
+    pc.onIceCandidate.subscribe((candidate) => this.onLocalCandidate(candidate));
+    this.listenForInput(pc.createDataChannel(INPUT_CHANNEL));
+    pc.onDataChannel.subscribe((channel) => {
+      if (channel.label === INPUT_CHANNEL) this.listenForInput(channel);
+    });
+    return pc;
+  }
+
+  private onLocalCandidate(candidate: RTCIceCandidate | undefined): void {
+    if (!this.trickling || !candidate || this.offeredCandidates.has(candidate.candidate)) return;
+    this.emit('candidate', {
+      candidate: candidate.candidate,
+      sdpMid: candidate.sdpMid ?? '0',
+      sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
+      usernameFragment: candidate.usernameFragment ?? null,
+    });
+  }
+
+  private async makeOffer(pc: RTCPeerConnection, iceRestart: boolean): Promise<string> {
+    this.trickling = false;
+    const offer = await pc.createOffer({ iceRestart });
+    const gathering = pc.setLocalDescription(offer);
+    this.gathering = gathering.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([gathering, new Promise((resolve) => (timer = setTimeout(resolve, GATHER_WAIT_MS)))]);
+    clearTimeout(timer);
+    const sdp = pc.localDescription?.sdp;
+    if (!sdp) throw new MediaError('MEDIA_UNAVAILABLE', 'the peer connection produced no offer');
+    this.offeredCandidates = sdpCandidates(sdp);
+    this.trickling = true;
+    void gathering.then(
+      () => {
+        // Gathering finished after the offer left: tell the peer there will be no more.
+        if (!sdp.includes('a=end-of-candidates') && this.pc === pc) {
+          this.emit('candidate', { candidate: '', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null });
+        }
+      },
+      (err: unknown) => this.log.warn({ err }, 'gathering candidates failed'),
+    );
+    return sdp;
+  }
+
+  /**
+   * Points a kind at the encoder it should get (or none): creates the transceiver the first time,
+   * switches encoders on a codec change, and pauses the transceiver when the kind is no longer wanted.
+   */
+  private async setLeg(pc: RTCPeerConnection, kind: 'video' | 'audio', codec: VideoCodec | 'OPUS' | undefined): Promise<void> {
+    let leg = this.legs[kind];
+    if (!codec) {
+      if (leg) {
+        release(leg);
+        leg.transceiver.setDirection('inactive');
+      }
+      return;
+    }
+    if (!leg) {
+      const track = new MediaStreamTrack({ kind });
+      const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
+      const created: MediaLeg = { transceiver, track, down: false, jitterSeconds: null, firCount: 0 };
+      this.legs[kind] = leg = created;
+      const clockRate = kind === 'video' ? 90000 : 48000;
+      transceiver.sender.onRtcp.subscribe((packet) => {
+        if (!(packet instanceof RtcpRrPacket || packet instanceof RtcpSrPacket)) return;
+        const report = packet.reports.find((r) => r.ssrc === transceiver.sender.ssrc);
+        if (report) created.jitterSeconds = report.jitter / clockRate;
+      });
+      if (kind === 'video') transceiver.sender.onPictureLossIndication.subscribe(() => created.pipeline?.requestKeyframe());
+    } else {
+      leg.transceiver.setDirection('sendonly');
+    }
+    if (kind === 'video' && codec !== 'OPUS') {
+      const parameters = pc.getConfiguration().codecs.video?.find((c) => c.mimeType.toUpperCase() === `VIDEO/${codec}`);
+      if (parameters) leg.transceiver.setCodecPreferences([parameters]);
+    }
+    const wanted = codec === 'OPUS' ? undefined : codec;
+    if (leg.pipeline && leg.codec === wanted) return;
+    release(leg);
+    const pipeline = codec === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(codec);
+    const current = leg;
+    const detach = await pipeline.attach({
+      rtp: (packet, header) => this.forward(current, packet, header),
+      down: (reason) => this.setDown(current, true, reason),
+      up: () => this.setDown(current, false),
+    });
+    if (this.closed) detach();
+    else Object.assign(current, { pipeline, detach, codec: wanted });
+  }
+
+  private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
+    // A restarted or switched encoder starts a new SSRC with its own sequence numbers and timestamps;
+    // werift then keeps the viewer's stream continuous instead of jumping.
+    if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
+    leg.lastSsrc = header.ssrc;
+    // werift keeps sent packets for retransmission: each viewer gets its own copy (DESIGN.md).
+    leg.track.writeRtp(Buffer.from(packet));
+  }
+
+  /** 'media-down' when the first leg goes down, 'media-up' when the last one is back. */
+  private setDown(leg: MediaLeg, down: boolean, reason = ''): void {
+    const before = this.isDown();
+    leg.down = down;
+    const after = this.isDown();
+    if (!before && after) this.emit('media-down', reason);
+    if (before && !after) this.emit('media-up');
+  }
+
+  private isDown(): boolean {
+    return Boolean(this.legs.video?.down || this.legs.audio?.down);
+  }
+
+  private async applyCandidate(pc: RTCPeerConnection, candidate: IceCandidate): Promise<void> {
+    try {
+      await pc.addIceCandidate({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid ?? undefined,
+        sdpMLineIndex: candidate.sdpMLineIndex ?? undefined,
+        usernameFragment: candidate.usernameFragment ?? undefined,
+      });
+    } catch (err) {
+      // Typically a candidate of an ICE generation a restart has replaced: nothing to tell the peer.
+      this.log.debug({ err, candidate: candidate.candidate }, 'remote candidate ignored');
+    }
+  }
+
+  private listenForInput(channel: RTCDataChannel): void {
+    channel.onMessage.subscribe((data) => {
+      if (typeof data === 'string') this.emit('datachannel-message', data);
+    });
+  }
+
+  /** FIR is not routed to werift's senders (it names the media SSRC in its entries), so it is read here. */
+  private observeTransports(pc: RTCPeerConnection): void {
+    for (const transport of pc.dtlsTransports) {
+      if (this.observedTransports.has(transport)) continue;
+      this.observedTransports.add(transport);
+      transport.onRtcp.subscribe((packet: RtcpPacket) => {
+        if (!(packet instanceof RtcpPayloadSpecificFeedback) || packet.feedback.count !== FIR_FMT) return;
+        const leg = this.legs.video;
+        const entries = (packet.feedback as { fir?: { ssrc: number }[] }).fir ?? [];
+        if (leg && entries.some((entry) => entry.ssrc === leg.transceiver.sender.ssrc)) {
+          leg.firCount++;
+          leg.pipeline?.requestKeyframe();
+        }
+      });
+    }
+  }
+}
+
+/** Stops feeding a leg from its encoder (the encoder keeps running for other viewers). */
+function release(leg: MediaLeg): void {
+  leg.detach?.();
+  Object.assign(leg, { pipeline: undefined, detach: undefined, codec: undefined, down: false });
+}
+
+function videoCodecParameters(codec: VideoCodec): RTCRtpCodecParameters {
+  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'goog-remb' }];
+  return new RTCRtpCodecParameters(
+    codec === 'H264'
+      ? {
+          mimeType: 'video/H264',
+          clockRate: 90000,
+          rtcpFeedback: feedback,
+          // Constrained baseline 3.1: what x264 is told to produce, and what Chromium decodes.
+          parameters: 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1',
+        }
+      : { mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: feedback },
+  );
+}
+
+function opusParameters(): RTCRtpCodecParameters {
+  return new RTCRtpCodecParameters({ mimeType: 'audio/OPUS', clockRate: 48000, channels: 2 });
+}
