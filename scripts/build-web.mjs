@@ -1,4 +1,58 @@
-// Bundles the web viewer (web/) into dist/web with esbuild. Replaced by the viewer's real build.
-import { cp, mkdir } from 'node:fs/promises';
-await mkdir('dist/web', { recursive: true });
-await cp('web', 'dist/web', { recursive: true });
+// Builds the viewer into dist/web: web/main.ts (with the client SDK) bundled by esbuild into
+// app.js, web/style.css into app.css, index.html with content hashes for cache busting, and the
+// other static files copied. Deterministic: the same sources give byte-identical output.
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'web');
+const out = join(root, 'dist', 'web');
+const started = performance.now();
+
+await rm(out, { recursive: true, force: true });
+await mkdir(out, { recursive: true });
+
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { app: 'web/main.ts', 'app-style': 'web/style.css' },
+  outdir: out,
+  entryNames: '[name]',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser', // a Node-only import in the browser path fails the build here
+  target: ['chrome105', 'firefox110', 'safari16'],
+  minify: true,
+  sourcemap: 'linked',
+  sourcesContent: true,
+  legalComments: 'none',
+  charset: 'utf8',
+  metafile: true,
+  logLevel: 'warning',
+});
+
+// esbuild names the CSS entry's output after the entry: rename to app.css.
+const { rename } = await import('node:fs/promises');
+await rename(join(out, 'app-style.css'), join(out, 'app.css'));
+const cssMap = join(out, 'app-style.css.map');
+await rename(cssMap, join(out, 'app.css.map')).catch(() => {});
+const css = (await readFile(join(out, 'app.css'), 'utf8')).replace('app-style.css.map', 'app.css.map');
+await writeFile(join(out, 'app.css'), css);
+
+const hash = async (file) => createHash('sha256').update(await readFile(join(out, file))).digest('hex').slice(0, 12);
+const html = (await readFile(join(src, 'index.html'), 'utf8'))
+  .replace('%JS_HASH%', await hash('app.js'))
+  .replace('%CSS_HASH%', await hash('app.css'));
+await writeFile(join(out, 'index.html'), html);
+
+for (const entry of await readdir(src, { withFileTypes: true })) {
+  if (!entry.isFile() || /\.(ts|css|html)$/.test(entry.name) || entry.name === 'tsconfig.json') continue;
+  await copyFile(join(src, entry.name), join(out, entry.name));
+}
+
+const bytes = Object.entries(result.metafile.outputs)
+  .filter(([f]) => !f.endsWith('.map'))
+  .reduce((n, [, o]) => n + o.bytes, 0);
+console.log(`build-web: dist/web (${(bytes / 1024).toFixed(1)} kB) in ${Math.round(performance.now() - started)} ms`);

@@ -1,0 +1,302 @@
+/**
+ * The viewer at `/`: connects to this origin's /ws, plays the stream, forwards input, and says
+ * plainly what is going on (connecting, live, reconnecting in N s, the server's error).
+ * Test hooks: `document.body.dataset.state`, `body.playing`, and `window.streamgate`.
+ */
+import { StreamgateClient, type MediaStatsSummary, type StateChange, type StreamgateError } from '../src/client/index.js';
+
+const CODECS = ['H264', 'VP8'] as const;
+type Codec = (typeof CODECS)[number];
+const KEYS = { codec: 'streamgate.codec', keyboard: 'streamgate.keyboard', stats: 'streamgate.stats' };
+
+const store = {
+  get(key: string): string | null {
+    try {
+      return localStorage.getItem(key);
+    } catch {
+      return null;
+    }
+  },
+  set(key: string, value: string): void {
+    try {
+      localStorage.setItem(key, value);
+    } catch {
+      /* private mode: not persisted */
+    }
+  },
+};
+
+function el<T extends HTMLElement = HTMLElement>(id: string): T {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`viewer markup lacks #${id}`);
+  return e as T;
+}
+
+const body = document.body;
+const stage = el('stage');
+const video = el<HTMLVideoElement>('video');
+const statusText = el('status-text');
+const curtainText = el('curtain-text');
+const codecSelect = el<HTMLSelectElement>('codec');
+const btnKeyboard = el<HTMLButtonElement>('btn-keyboard');
+const btnStats = el<HTMLButtonElement>('btn-stats');
+const btnAudio = el<HTMLButtonElement>('btn-audio');
+const btnFullscreen = el<HTMLButtonElement>('btn-fullscreen');
+const statsPanel = el('stats');
+
+const params = new URLSearchParams(location.search);
+const toCodec = (v: string | null): Codec | null => {
+  const up = (v ?? '').toUpperCase();
+  return (CODECS as readonly string[]).includes(up) ? (up as Codec) : null;
+};
+let codec: Codec = toCodec(params.get('codec')) ?? toCodec(store.get(KEYS.codec)) ?? 'H264';
+const preferences = (c: Codec): string[] => [c, ...CODECS.filter((x) => x !== c)];
+const wsUrl = params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+
+const client = new StreamgateClient({
+  url: wsUrl,
+  peerId: `viewer-${Math.random().toString(36).slice(2, 8)}`,
+  video,
+  codecPreferences: preferences(codec),
+  clientInfo: { app: 'streamgate-viewer' },
+});
+
+// ------------------------------------------------------------------ status
+
+let state: StateChange = { state: 'idle', previous: 'idle' };
+let lastError: StreamgateError | null = null;
+let countdown: ReturnType<typeof setInterval> | null = null;
+
+function describeState(): { status: string; curtain: string } {
+  const s = state;
+  switch (s.state) {
+    case 'idle':
+    case 'connecting':
+      return { status: s.attempt ? `Connecting… (attempt ${s.attempt})` : 'Connecting…', curtain: 'Connecting to the server…' };
+    case 'open':
+      return { status: 'Connected · waiting for video…', curtain: 'Connected. Waiting for video…' };
+    case 'live': {
+      const res = video.videoWidth ? ` · ${video.videoWidth}×${video.videoHeight}` : '';
+      return { status: `Live${res}`, curtain: 'Starting video…' };
+    }
+    case 'reconnecting': {
+      const secs = Math.max(0, Math.ceil(((s.retryAt ?? Date.now()) - Date.now()) / 1000));
+      const text = secs > 0 ? `Connection lost · reconnecting in ${secs} s…` : 'Connection lost · reconnecting…';
+      return { status: text, curtain: text };
+    }
+    case 'closed': {
+      const why = s.error?.message ?? 'Disconnected.';
+      return { status: why, curtain: `${why} Reload the page to connect again.` };
+    }
+  }
+}
+
+function render(): void {
+  body.dataset.state = state.state;
+  let { status, curtain } = describeState();
+  const showError = lastError !== null && state.state !== 'live' && state.state !== 'reconnecting';
+  body.classList.toggle('has-error', showError || state.state === 'closed');
+  if (showError && lastError) {
+    status = `Error: ${lastError.message}`;
+    curtain = lastError.message;
+  }
+  statusText.textContent = status;
+  statusText.parentElement!.title = status;
+  curtainText.textContent = curtain;
+}
+
+client.on('state', (s) => {
+  state = s;
+  if (countdown) clearInterval(countdown);
+  countdown = s.state === 'reconnecting' ? setInterval(render, 250) : null;
+  if (s.state === 'live') lastError = null;
+  render();
+});
+
+client.on('error', (e) => {
+  // Server errors are what a person needs to see; local ones too when they stop the stream.
+  if (e.source === 'server' || e.code === 'NEGOTIATION_FAILED' || e.code === 'NOT_SUPPORTED') {
+    lastError = e;
+    render();
+  }
+  console.warn(`streamgate: ${e.code}: ${e.message}${e.details ? ` (${e.details})` : ''}`);
+});
+
+// ------------------------------------------------------------------ video
+
+function updatePlaying(): void {
+  const playing = video.readyState >= 2 && video.videoWidth > 0;
+  body.classList.toggle('playing', playing);
+  if (playing && lastError?.code === 'MEDIA_UNAVAILABLE') lastError = null;
+  render();
+}
+for (const ev of ['playing', 'loadeddata', 'resize', 'emptied', 'waiting']) video.addEventListener(ev, updatePlaying);
+client.on('track', () => {
+  updateAudioButton();
+  updatePlaying();
+});
+
+// ------------------------------------------------------------------ input
+
+const isUiTarget = (t: EventTarget | null): boolean => t instanceof Element && t.closest('.bar') !== null;
+let keyboardOn = store.get(KEYS.keyboard) !== 'off';
+const input = client.attachInput(video, {
+  keyboardTarget: window,
+  keyboard: keyboardOn,
+  captureKey: (e) => !isUiTarget(e.target),
+});
+
+function setKeyboard(on: boolean): void {
+  keyboardOn = on;
+  input.setKeyboardEnabled(on);
+  btnKeyboard.setAttribute('aria-pressed', String(on));
+  btnKeyboard.title = on ? 'Keyboard input goes to the remote screen (click to stop)' : 'Keyboard input stays in this page (click to send it)';
+  store.set(KEYS.keyboard, on ? 'on' : 'off');
+  void lockKeys();
+}
+btnKeyboard.addEventListener('click', () => setKeyboard(!keyboardOn));
+
+// Show the bar while live when the pointer nears the top edge.
+document.addEventListener('pointermove', (e) => body.classList.toggle('pointer-top', e.clientY < 56), { passive: true });
+
+// ------------------------------------------------------------------ fullscreen, audio, codec
+
+type KeyboardLock = { lock?: (keys?: string[]) => Promise<void>; unlock?: () => void };
+const keyboardApi = (navigator as Navigator & { keyboard?: KeyboardLock }).keyboard;
+async function lockKeys(): Promise<void> {
+  // In fullscreen the Keyboard Lock API lets Esc, Alt+Tab-like keys reach the remote desktop.
+  try {
+    if (document.fullscreenElement && keyboardOn) await keyboardApi?.lock?.();
+    else keyboardApi?.unlock?.();
+  } catch {
+    /* not supported */
+  }
+}
+btnFullscreen.addEventListener('click', () => {
+  if (document.fullscreenElement) void document.exitFullscreen();
+  else void stage.requestFullscreen({ navigationUI: 'hide' }).catch(() => {});
+});
+document.addEventListener('fullscreenchange', () => {
+  btnFullscreen.setAttribute('aria-pressed', String(document.fullscreenElement !== null));
+  void lockKeys();
+});
+
+const WAVES_OFF = 'M17 8l5 8M22 8l-5 8';
+const WAVES_ON = 'M16 9a4 4 0 0 1 0 6M19 6a8 8 0 0 1 0 12';
+function updateAudioButton(): void {
+  const hasAudio = (client.stream?.getAudioTracks().length ?? 0) > 0;
+  btnAudio.hidden = !hasAudio;
+  btnAudio.setAttribute('aria-pressed', String(!video.muted));
+  el('audio-label').textContent = video.muted ? 'Unmute' : 'Mute';
+  btnAudio.title = video.muted ? 'Unmute' : 'Mute';
+  document.getElementById('audio-waves')?.setAttribute('d', video.muted ? WAVES_OFF : WAVES_ON);
+}
+btnAudio.addEventListener('click', () => {
+  video.muted = !video.muted;
+  void video.play().catch(() => {});
+  updateAudioButton();
+});
+video.addEventListener('volumechange', updateAudioButton);
+
+codecSelect.value = codec;
+codecSelect.addEventListener('change', () => {
+  codec = toCodec(codecSelect.value) ?? 'H264';
+  store.set(KEYS.codec, codec);
+  codecSelect.blur();
+  client.requestOffer(undefined, preferences(codec)).catch(() => {});
+});
+
+// ------------------------------------------------------------------ stats overlay
+
+const statsFields = {
+  res: el('s-res'),
+  fps: el('s-fps'),
+  bitrate: el('s-bitrate'),
+  rtt: el('s-rtt'),
+  loss: el('s-loss'),
+  codec: el('s-codec'),
+};
+const bitrates: number[] = [];
+let statsTimer: ReturnType<typeof setInterval> | null = null;
+
+function setField(node: HTMLElement, text: string, level: '' | 'good' | 'warn' | 'bad' = ''): void {
+  node.textContent = text;
+  node.className = level;
+}
+
+function formatBitrate(kbps: number): string {
+  return kbps >= 1000 ? `${(kbps / 1000).toFixed(1)} Mbit/s` : `${Math.round(kbps)} kbit/s`;
+}
+
+function drawSpark(): void {
+  const line = document.querySelector<SVGPolylineElement>('#spark polyline');
+  if (!line) return;
+  const max = Math.max(1, ...bitrates);
+  const step = 120 / 59;
+  const offset = 60 - bitrates.length;
+  line.setAttribute('points', bitrates.map((v, i) => `${((offset + i) * step).toFixed(1)},${(27 - (v / max) * 25).toFixed(1)}`).join(' '));
+}
+
+async function refreshStats(): Promise<void> {
+  let s: MediaStatsSummary | null = null;
+  try {
+    s = await client.getMediaStats();
+  } catch {
+    s = null;
+  }
+  client.ping().catch(() => {});
+  const ping = client.getMetrics().recentLatency;
+  if (!s) {
+    for (const f of Object.values(statsFields)) setField(f, '–');
+    if (ping !== null) setField(statsFields.rtt, `${ping.toFixed(0)} ms ping`);
+    return;
+  }
+  setField(statsFields.res, s.width && s.height ? `${s.width} × ${s.height}` : '–');
+  setField(statsFields.fps, s.fps === null ? '–' : `${s.fps.toFixed(0)} fps`, s.fps === null ? '' : s.fps >= 24 ? 'good' : s.fps >= 12 ? 'warn' : 'bad');
+  setField(statsFields.bitrate, s.bitrateKbps === null ? '–' : formatBitrate(s.bitrateKbps));
+  const rttParts = [s.rttMs === null ? null : `${s.rttMs.toFixed(0)} ms ICE`, ping === null ? null : `${ping.toFixed(0)} ms ping`].filter(Boolean);
+  const worst = Math.max(s.rttMs ?? 0, ping ?? 0);
+  setField(statsFields.rtt, rttParts.join(' · ') || '–', rttParts.length ? (worst < 80 ? 'good' : worst < 200 ? 'warn' : 'bad') : '');
+  const loss = s.packetLossPercent;
+  setField(statsFields.loss, loss === null ? '–' : `${loss.toFixed(1)} %`, loss === null ? '' : loss < 0.5 ? 'good' : loss < 3 ? 'warn' : 'bad');
+  setField(statsFields.codec, [s.codec, s.audioCodec].filter(Boolean).join(' + ') || '–');
+  if (s.bitrateKbps !== null) {
+    bitrates.push(s.bitrateKbps);
+    if (bitrates.length > 60) bitrates.shift();
+    drawSpark();
+  }
+}
+
+function setStats(on: boolean): void {
+  statsPanel.hidden = !on;
+  btnStats.setAttribute('aria-pressed', String(on));
+  store.set(KEYS.stats, on ? 'on' : 'off');
+  if (statsTimer) clearInterval(statsTimer);
+  statsTimer = null;
+  if (on) {
+    void refreshStats();
+    statsTimer = setInterval(() => void refreshStats(), 1000);
+  }
+}
+btnStats.addEventListener('click', () => setStats(statsPanel.hidden));
+
+// ------------------------------------------------------------------ start
+
+setKeyboard(keyboardOn);
+setStats(params.get('stats') === '1' || store.get(KEYS.stats) === 'on');
+updateAudioButton();
+render();
+client.requestOffer().catch(() => {
+  /* shown through the error and state events */
+});
+window.addEventListener('pagehide', () => {
+  input.detach();
+  void client.disconnect();
+});
+
+declare global {
+  interface Window {
+    streamgate: { client: StreamgateClient; input: typeof input; setStats: (on: boolean) => void; setKeyboard: (on: boolean) => void };
+  }
+}
+window.streamgate = { client, input, setStats, setKeyboard };
