@@ -28,7 +28,7 @@ export interface VirtualDesktopOptions {
   fitAppWindow?: boolean;
   /** How long Xvfb may take to become ready. Default 10 s. */
   startTimeoutMs?: number;
-  /** Restart delays: doubled on each quick failure, from min to max. Default 250 ms … 5 s. */
+  /** Restart delays of Xvfb and of the app: doubled after each one that ran under 10 s, from min to max. Default 250 ms … 5 s. */
   restartDelayMs?: { min: number; max: number };
 }
 
@@ -40,6 +40,8 @@ export interface VirtualDesktopEvents {
   /** The screen size changed (RandR); the new size is also in `size`. */
   resize: [ScreenSize];
   'app-start': [pid: number | undefined];
+  /** The app mapped its first top-level window (already moved and sized to the screen when fitAppWindow). */
+  'app-window': [window: number];
   /** The app ended; it is restarted while the desktop runs. */
   'app-exit': [code: number | null, signal: NodeJS.Signals | null];
 }
@@ -65,7 +67,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private appDelay: number;
   private appTimer: NodeJS.Timeout | null = null;
   private xvfbTimer: NodeJS.Timeout | null = null;
-  private fittedWindow = 0;
+  private mainWindow = 0;
   private appStartedAt = 0;
   private xvfbStartedAt = 0;
 
@@ -80,7 +82,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     const app = options.app === undefined || options.app === 'xterm' ? DEFAULT_APP : options.app;
     this.appArgv = app === null ? null : typeof app === 'string' ? ['/bin/sh', '-c', app] : [...app];
     this.xvfbDelay = this.minDelay;
-    this.appDelay = Math.max(1000, this.minDelay);
+    this.appDelay = this.minDelay;
   }
 
   /** A method, not a property read: TypeScript would keep an earlier narrowing across `await`. */
@@ -114,6 +116,11 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   /** The app's process id, if it runs (the tether's child; for tests and diagnostics). */
   get appPid(): number | undefined {
     return this.app?.pid;
+  }
+
+  /** The app's first top-level window (0 until it maps one). */
+  get appWindow(): number {
+    return this.mainWindow;
   }
 
   /** The Xvfb tether's process id (killing it kills Xvfb). */
@@ -256,7 +263,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     if (!env.LANG && !env.LC_ALL) env.LANG = 'C.UTF-8';
     const child = spawnTethered(command, args, { env, output: 'pipe' });
     this.app = child;
-    this.fittedWindow = 0;
+    this.mainWindow = 0;
     this.appStartedAt = Date.now();
     const stderrTail = tail(child.stderr);
     child.stdout?.resume();
@@ -268,9 +275,9 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       const output = stderrTail().trim().slice(-300);
       this.emit('app-exit', code, signal);
       if (this.state !== 'ready') return;
-      if (Date.now() - this.appStartedAt > 10_000) this.appDelay = Math.max(1000, this.minDelay);
+      if (Date.now() - this.appStartedAt > 10_000) this.appDelay = this.minDelay;
       const delay = this.appDelay;
-      this.appDelay = Math.min(Math.max(this.maxDelay, 1000) * 2, this.appDelay * 2);
+      this.appDelay = Math.min(this.maxDelay, this.appDelay * 2);
       log.warn({ code, signal, output, restartInMs: delay }, 'app exited; restarting it');
       this.appTimer = setTimeout(() => {
         this.appTimer = null;
@@ -286,16 +293,17 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       if (ev.width !== this.currentSize.width || ev.height !== this.currentSize.height) {
         this.currentSize = { width: ev.width, height: ev.height };
         log.info({ display: this.display, ...this.currentSize }, 'screen resized');
-        if (this.fittedWindow) monitor.moveResizeWindow(this.fittedWindow, 0, 0, ev.width, ev.height);
+        if (this.mainWindow && this.options.fitAppWindow !== false) monitor.moveResizeWindow(this.mainWindow, 0, 0, ev.width, ev.height);
         this.emit('resize', this.size);
       }
     } else if (ev.type === XEvent.MapNotify && ev.event === monitor.root && ev.wid && !ev.overrideRedirect) {
-      if (this.options.fitAppWindow !== false && this.app && !this.fittedWindow) {
-        this.fittedWindow = ev.wid;
-        monitor.moveResizeWindow(ev.wid, 0, 0, this.currentSize.width, this.currentSize.height);
+      if (this.app && !this.mainWindow) {
+        this.mainWindow = ev.wid;
+        if (this.options.fitAppWindow !== false) monitor.moveResizeWindow(ev.wid, 0, 0, this.currentSize.width, this.currentSize.height);
+        this.emit('app-window', ev.wid);
       }
-    } else if (ev.type === XEvent.DestroyNotify && ev.wid === this.fittedWindow) {
-      this.fittedWindow = 0;
+    } else if (ev.type === XEvent.DestroyNotify && ev.wid === this.mainWindow) {
+      this.mainWindow = 0;
     }
   }
 }

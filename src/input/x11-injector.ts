@@ -22,6 +22,11 @@ export interface X11InputInjectorOptions {
   /** Events sent but not yet known processed by the server before mouse moves are coalesced. Default 64. */
   maxUnackedEvents?: number;
   connectTimeoutMs?: number;
+  /**
+   * On every connect, release the keys and buttons the server shows held. XTEST presses outlive the
+   * client that made them: after a crash or a dropped connection they would stay stuck. Default true.
+   */
+  releaseHeldOnConnect?: boolean;
   /** Reconnect delays after the connection is lost: doubled from min to max. Default 200 ms … 5 s. */
   reconnectDelayMs?: { min: number; max: number };
 }
@@ -78,7 +83,6 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
   private connecting: Promise<void> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private reconnectDelay: number;
-  private releaseOnReconnect: { keys: number[]; buttons: number[] } | null = null;
   private refreshTimer: NodeJS.Timeout | null = null;
   private bindsSinceRefresh = new Set<number>();
   private readonly maxUnacked: number;
@@ -207,27 +211,40 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
     conn.selectInput(conn.root, EventMask.StructureNotify);
     if (this.options.disableAutoRepeat !== false) conn.setAutoRepeat(false);
     try {
-      const [geometry, mapping, pointer] = await Promise.all([conn.getGeometry(), conn.getKeyboardMapping(), conn.queryPointer()]);
+      const [geometry, mapping, pointer, keymapBits] = await Promise.all([
+        conn.getGeometry(),
+        conn.getKeyboardMapping(),
+        conn.queryPointer(),
+        conn.queryKeymap(),
+      ]);
       this.screenW = geometry.width;
       this.screenH = geometry.height;
       this.keymap = new Keymap(mapping, conn.maxKeycode);
       this.capsLock = (pointer.mask & 0x2) !== 0;
+      this.conn = conn;
+      this.sent = this.acked = 0;
+      this.fenceInFlight = false;
+      if (this.options.releaseHeldOnConnect !== false) this.releaseStuck(keymapBits, pointer.mask);
     } catch (err) {
+      this.conn = null;
+      this.keymap = null;
       conn.destroy();
       throw err;
     }
-    this.conn = conn;
-    this.sent = this.acked = 0;
-    this.fenceInFlight = false;
     this.reconnectDelay = this.options.reconnectDelayMs?.min ?? 200;
-    if (this.releaseOnReconnect) {
-      // The server may be the same one (only our connection dropped): XTEST keys would stay down.
-      for (const kc of this.releaseOnReconnect.keys) this.fake(FakeEvent.KeyRelease, kc);
-      for (const b of this.releaseOnReconnect.buttons) this.fake(FakeEvent.ButtonRelease, b);
-      this.releaseOnReconnect = null;
-    }
     log.info({ display, width: this.screenW, height: this.screenH, spareKeycodes: this.keymap?.spareCount }, 'input connected');
     this.emit('connected', display);
+  }
+
+  /** Releases keys and buttons 1–5 the server shows down (nobody of ours holds anything yet). */
+  private releaseStuck(keys: Uint8Array, pointerMask: number): void {
+    const stuck: number[] = [];
+    keys.forEach((byte, i) => {
+      for (let b = 0; byte && b < 8; b++) if (byte & (1 << b)) stuck.push(i * 8 + b);
+    });
+    for (const kc of stuck) this.fake(FakeEvent.KeyRelease, kc);
+    for (let b = 1; b <= 5; b++) if (pointerMask & (0x80 << b)) this.fake(FakeEvent.ButtonRelease, b);
+    if (stuck.length || pointerMask & 0x1f00) log.info({ keys: stuck, buttons: (pointerMask >> 8) & 0x1f }, 'released keys and buttons left held on the display');
   }
 
   private scheduleReconnect(): void {
@@ -243,11 +260,6 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
 
   private onClose(conn: XConnection, err: Error | null): void {
     if (conn !== this.conn) return;
-    const keys: number[] = [];
-    const buttons: number[] = [];
-    this.keyDown.forEach((n, kc) => n > 0 && keys.push(kc));
-    this.buttonDown.forEach((n, b) => n > 0 && buttons.push(b));
-    this.releaseOnReconnect = keys.length || buttons.length ? { keys, buttons } : null;
     this.conn = null;
     this.keymap = null;
     this.keyDown.fill(0);

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_APP, VirtualDesktop } from '../../src/desktop/index.js';
+import type { PeerInput } from '../../src/input/types.js';
+import { X11InputInjector } from '../../src/input/x11-injector.js';
+
+const SHIFTED = new Set('~!@#$%^&*()_+{}|:"<>?');
+
+/** Types `text` as a browser would report it: Shift down/up around shifted characters, key + key_code + code. */
+function typeLikeABrowser(peer: PeerInput, text: string): void {
+  for (const ch of text) {
+    const upper = ch !== ch.toLowerCase() && /[A-Z]/.test(ch);
+    const shift = upper || SHIFTED.has(ch);
+    const mods = shift ? ['shift'] : [];
+    const keyCode = /[a-z]/i.test(ch) ? ch.toUpperCase().charCodeAt(0) : /[0-9]/.test(ch) ? ch.charCodeAt(0) : 0;
+    if (shift) peer.key({ key: 'Shift', code: 'ShiftLeft', key_code: 16, action: 'down', modifiers: mods });
+    peer.key({ key: ch, key_code: keyCode, action: 'down', modifiers: mods });
+    peer.key({ key: ch, key_code: keyCode, action: 'up', modifiers: mods });
+    if (shift) peer.key({ key: 'Shift', code: 'ShiftLeft', key_code: 16, action: 'up', modifiers: [] });
+  }
+}
+
+describe('typing into a real xterm in the virtual desktop', () => {
+  let dir: string;
+  let desktop: VirtualDesktop;
+  let injector: X11InputInjector;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'streamgate-xterm-'));
+    desktop = new VirtualDesktop({ width: 1024, height: 576, app: [...DEFAULT_APP, '-e', 'sh', '-c', `exec cat > '${join(dir, 'typed.txt')}'`] });
+    const window = new Promise<number>((resolve) => desktop.once('app-window', resolve));
+    await desktop.start();
+    await window;
+    injector = await X11InputInjector.create({ display: desktop.display });
+  });
+
+  after(async () => {
+    await injector?.close();
+    await desktop?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the text typed (ASCII, shifted symbols, é € ж, Backspace, Enter) is what the terminal got', async () => {
+    const peer = injector.forPeer('typist', () => ({ width: 1280, height: 720 }));
+    peer.mouseMove({ x: 640, y: 360 }); // no window manager: focus follows the pointer
+    await new Promise((r) => setTimeout(r, 300)); // xterm takes its font and the focus
+    typeLikeABrowser(peer, 'Hello, World! 1+1=2 ~`"\'<>? é€ж xy');
+    peer.key({ key: 'Backspace', code: 'Backspace', key_code: 8, action: 'down', modifiers: [] });
+    peer.key({ key: 'Backspace', code: 'Backspace', key_code: 8, action: 'up', modifiers: [] });
+    peer.key({ key: 'Enter', code: 'Enter', key_code: 13 });
+    const file = join(dir, 'typed.txt');
+    let text = '';
+    for (const end = Date.now() + 5000; Date.now() < end && !text.endsWith('\n'); await new Promise((r) => setTimeout(r, 50))) {
+      text = await readFile(file, 'utf8').catch(() => '');
+    }
+    assert.equal(text, 'Hello, World! 1+1=2 ~`"\'<>? é€ж x\n');
+  });
+});
