@@ -181,7 +181,8 @@ export class InputController {
       listen<WheelEvent>(video, 'wheel', (e) => this.onWheel(e), { passive: false });
     }
     const keyTarget = options.keyboardTarget ?? video;
-    if (keyTarget === video && video.tabIndex < 0) video.tabIndex = 0;
+    // A <video> reports tabIndex 0 but is not focusable without the attribute (Chromium).
+    if (keyTarget === video && !video.hasAttribute('tabindex')) video.tabIndex = 0;
     listen<KeyboardEvent>(keyTarget, 'keydown', (e) => this.onKey(e, 'down'));
     listen<KeyboardEvent>(keyTarget, 'keyup', (e) => this.onKey(e, 'up'));
     listen(keyTarget, 'blur', () => this.releaseAll());
