@@ -86,11 +86,13 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
   private refreshTimer: NodeJS.Timeout | null = null;
   private bindsSinceRefresh = new Set<number>();
   private readonly maxUnacked: number;
+  private readonly fenceAt: number;
   private counters = { events: 0, movesCoalesced: 0, keysymsBound: 0, reconnects: 0, xErrors: 0 };
 
   constructor(private readonly options: X11InputInjectorOptions) {
     super();
     this.maxUnacked = Math.max(1, options.maxUnackedEvents ?? 64);
+    this.fenceAt = Math.max(1, this.maxUnacked >> 1);
     this.reconnectDelay = options.reconnectDelayMs?.min ?? 200;
   }
 
@@ -325,9 +327,12 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
     this.ensureFence(conn);
   }
 
-  /** One round trip in flight at a time tells how far the server has got. */
+  /**
+   * One round trip in flight at a time tells how far the server has got. It is only sent once half
+   * the allowance is used: a round trip per event would cost more than the event itself.
+   */
   private ensureFence(conn: XConnection): void {
-    if (this.fenceInFlight) return;
+    if (this.fenceInFlight || (this.sent - this.acked < this.fenceAt && !this.pendingMove)) return;
     this.fenceInFlight = true;
     const mark = this.sent;
     const settle = (): void => {
@@ -338,7 +343,7 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
         const [x, y] = this.pendingMove;
         this.pendingMove = null;
         this.fake(FakeEvent.Motion, 0, x, y);
-      } else if (this.sent !== this.acked || this.pendingMove) this.ensureFence(conn);
+      } else this.ensureFence(conn);
     };
     conn.sync(2000).then(settle, settle);
   }
