@@ -65,6 +65,10 @@ const client = new StreamgateClient({
 
 let state: StateChange = { state: 'idle', previous: 'idle' };
 let lastError: StreamgateError | null = null;
+/** A server error stays in the status line at least this long, even while live (e.g. RATE_LIMITED). */
+const ERROR_SHOWN_MS = 8000;
+let errorUntil = 0;
+let errorTimer: ReturnType<typeof setTimeout> | null = null;
 let countdown: ReturnType<typeof setInterval> | null = null;
 
 function describeState(): { status: string; curtain: string } {
@@ -94,7 +98,7 @@ function describeState(): { status: string; curtain: string } {
 function render(): void {
   body.dataset.state = state.state;
   let { status, curtain } = describeState();
-  const showError = lastError !== null && state.state !== 'live' && state.state !== 'reconnecting';
+  const showError = lastError !== null && state.state !== 'reconnecting' && (state.state !== 'live' || Date.now() < errorUntil);
   body.classList.toggle('has-error', showError || state.state === 'closed');
   if (showError && lastError) {
     status = `Error: ${lastError.message}`;
@@ -109,7 +113,6 @@ client.on('state', (s) => {
   state = s;
   if (countdown) clearInterval(countdown);
   countdown = s.state === 'reconnecting' ? setInterval(render, 250) : null;
-  if (s.state === 'live') lastError = null;
   render();
 });
 
@@ -117,6 +120,9 @@ client.on('error', (e) => {
   // Server errors are what a person needs to see; local ones too when they stop the stream.
   if (e.source === 'server' || e.code === 'NEGOTIATION_FAILED' || e.code === 'NOT_SUPPORTED') {
     lastError = e;
+    errorUntil = Date.now() + ERROR_SHOWN_MS;
+    if (errorTimer) clearTimeout(errorTimer);
+    errorTimer = setTimeout(render, ERROR_SHOWN_MS + 50);
     render();
   }
   console.warn(`streamgate: ${e.code}: ${e.message}${e.details ? ` (${e.details})` : ''}`);
@@ -127,7 +133,8 @@ client.on('error', (e) => {
 function updatePlaying(): void {
   const playing = video.readyState >= 2 && video.videoWidth > 0;
   body.classList.toggle('playing', playing);
-  if (playing && lastError?.code === 'MEDIA_UNAVAILABLE') lastError = null;
+  // Video flowing again answers an earlier "media unavailable" or failed negotiation.
+  if (playing && lastError && ['MEDIA_UNAVAILABLE', 'NEGOTIATION_FAILED'].includes(lastError.code)) lastError = null;
   render();
 }
 for (const ev of ['playing', 'loadeddata', 'resize', 'emptied', 'waiting']) video.addEventListener(ev, updatePlaying);
@@ -245,7 +252,7 @@ async function refreshStats(): Promise<void> {
     s = null;
   }
   client.ping().catch(() => {});
-  const ping = client.getMetrics().recentLatency;
+  const ping = client.getMetrics().lastLatency;
   if (!s) {
     for (const f of Object.values(statsFields)) setField(f, '–');
     if (ping !== null) setField(statsFields.rtt, `${ping.toFixed(0)} ms ping`);
