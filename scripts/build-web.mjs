@@ -1,15 +1,17 @@
 // Builds the viewer into dist/web: web/main.ts (with the client SDK) bundled by esbuild into
 // app.js, web/style.css into app.css, index.html with content hashes for cache busting, and the
 // other static files copied. Deterministic: the same sources give byte-identical output.
+// Usage: node scripts/build-web.mjs [--outdir DIR]   (default dist/web)
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'web');
-const out = join(root, 'dist', 'web');
+const outArg = process.argv.indexOf('--outdir');
+const out = outArg > 0 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1]) : join(root, 'dist', 'web');
 const started = performance.now();
 
 await rm(out, { recursive: true, force: true });
@@ -34,7 +36,6 @@ const result = await build({
 });
 
 // esbuild names the CSS entry's output after the entry: rename to app.css.
-const { rename } = await import('node:fs/promises');
 await rename(join(out, 'app-style.css'), join(out, 'app.css'));
 const cssMap = join(out, 'app-style.css.map');
 await rename(cssMap, join(out, 'app.css.map')).catch(() => {});
@@ -55,4 +56,4 @@ for (const entry of await readdir(src, { withFileTypes: true })) {
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => !f.endsWith('.map'))
   .reduce((n, [, o]) => n + o.bytes, 0);
-console.log(`build-web: dist/web (${(bytes / 1024).toFixed(1)} kB) in ${Math.round(performance.now() - started)} ms`);
+console.log(`build-web: ${out === join(root, 'dist', 'web') ? 'dist/web' : out} (${(bytes / 1024).toFixed(1)} kB) in ${Math.round(performance.now() - started)} ms`);
