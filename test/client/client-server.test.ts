@@ -5,10 +5,10 @@
  */
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import WebSocket from 'ws';
 import { StreamgateClient, type StateChange, type StreamgateClientOptions, type StreamgateError } from '../../src/client/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { relay } from './tcp-relay.js';
 
 let server: TestServer;
 const clients: StreamgateClient[] = [];
@@ -114,45 +114,6 @@ test('requests sent before connect are queued and answered after the welcome', a
   assert.ok((await stats).system);
   assert.equal(c.getMetrics().queueSize, 0);
 });
-
-/**
- * A loopback TCP relay between the client and the server whose client side can be cut while the
- * server side stays open: what a dropped Wi-Fi or NAT entry looks like to the server.
- */
-async function relay(targetPort: number): Promise<{ port: number; cut(): void; close(): Promise<void> }> {
-  const upstreams = new Set<net.Socket>();
-  const downstreams = new Set<net.Socket>();
-  const srv = net.createServer((down) => {
-    const up = net.connect(targetPort, '127.0.0.1');
-    upstreams.add(up);
-    downstreams.add(down);
-    down.pipe(up);
-    up.pipe(down);
-    const drop = (): void => {
-      downstreams.delete(down);
-      down.destroy();
-    };
-    down.on('error', drop);
-    up.on('error', () => up.destroy());
-    up.on('close', drop);
-  });
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    cut() {
-      for (const down of downstreams) {
-        down.unpipe();
-        down.removeAllListeners('data');
-        down.destroy(); // the client sees its connection die; the server's side stays open
-      }
-      downstreams.clear();
-    },
-    async close() {
-      for (const s of [...upstreams, ...downstreams]) s.destroy();
-      await new Promise<void>((resolve) => srv.close(() => resolve()));
-    },
-  };
-}
 
 test('after a network cut the client resumes its session: same session id, resumed, the old connection replaced', async () => {
   const r = await relay(server.port);
