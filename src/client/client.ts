@@ -747,6 +747,7 @@ export class StreamgateClient extends TypedEmitter<StreamgateClientEvents> imple
     };
     const pc = new Ctor(config);
     this.pc = pc;
+    this.remoteStream = null; // a new peer connection's tracks make a new stream (old tracks have ended)
     this.remoteFingerprint = null;
     this.remoteReady = false;
     this.pendingRemoteCandidates = [];
@@ -964,6 +965,28 @@ export class StreamgateClient extends TypedEmitter<StreamgateClientEvents> imple
   /** The seed's name. */
   sendKeyEvent(key: string, keyCode?: number, action?: 'down' | 'up', modifiers?: ModifierState): void {
     this.key({ key, ...(keyCode !== undefined ? { keyCode } : {}), ...(action ? { action } : {}), ...(modifiers ? { modifiers } : {}) });
+  }
+
+  /**
+   * For users who run their own RTCPeerConnection (the seed's names): send an answer or a local
+   * candidate. With requestOffer() the client does this itself.
+   */
+  sendAnswer(answer: { type?: string; sdp?: string }): void {
+    this.transmit(this.envelope('answer', { sdp: { type: 'answer', sdp: answer.sdp ?? '' } }));
+  }
+
+  sendIceCandidate(candidate: IceCandidate | RTCIceCandidate): void {
+    this.transmit(this.envelope('ice-candidate', { candidate: candidateFields(candidate) }));
+  }
+
+  /** Extension: ask for input control (answered by a `control` event). */
+  requestControl(): void {
+    this.send('request-control', {});
+  }
+
+  /** Extension: give input control back. */
+  releaseControl(): void {
+    this.send('release-control', {});
   }
 
   /** Captures pointer, wheel and keyboard on `video` and sends them as input (browser only). */

@@ -316,3 +316,16 @@ test('a message larger than max_message_size is refused locally instead of getti
   assert.equal((await err).code, 'MESSAGE_TOO_LARGE');
   assert.equal(last().ofType('get-stats').length, 0);
 });
+
+test('sendAnswer and sendIceCandidate (for a self-managed peer connection) use the protocol shapes', async () => {
+  const c = makeClient();
+  c.connect().catch(() => {});
+  last().open();
+  last().receive(welcome('s', 't'));
+  c.sendAnswer({ type: 'answer', sdp: 'v=0\r\n' });
+  c.sendIceCandidate({ candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 });
+  assert.deepEqual(last().sent.slice(1).map((m) => m.data), [
+    { sdp: { type: 'answer', sdp: 'v=0\r\n' } },
+    { candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null } },
+  ]);
+});
