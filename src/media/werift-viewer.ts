@@ -109,6 +109,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       }
       this.offerOutstanding = false;
       this.answerApplied = true;
+      this.resumeRestartedIce(pc);
       const queued = this.pendingCandidates;
       this.pendingCandidates = [];
       for (const candidate of queued) await this.applyCandidate(pc, candidate);
@@ -328,6 +329,17 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   private isDown(): boolean {
     return Boolean(this.legs.video?.down || this.legs.audio?.down);
+  }
+
+  /**
+   * werift 0.25's connect() skips an ICE transport whose DTLS is still up, so after an ICE restart the
+   * new checks never start and media stops. Starting such transports here completes the restart.
+   */
+  private resumeRestartedIce(pc: RTCPeerConnection): void {
+    for (const transport of pc.iceTransports) {
+      if (transport.connection.nominated) continue;
+      transport.start().catch((err: unknown) => this.log.warn({ err }, 'ICE restart failed'));
+    }
   }
 
   private async applyCandidate(pc: RTCPeerConnection, candidate: IceCandidate): Promise<void> {

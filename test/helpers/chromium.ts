@@ -47,6 +47,7 @@ interface PageWindow {
   pc: RTCPeerConnection;
   candidates: BrowserCandidate[];
   streams: number;
+  channels: Record<string, RTCDataChannel>;
 }
 
 /** The page's side of one WebRTC session: everything runs inside Chromium, driven through evaluate(). */
@@ -60,7 +61,11 @@ export class BrowserPeer {
       const w = window as unknown as PageWindow;
       w.candidates = [];
       w.streams = 0;
+      w.channels = {};
       w.pc = new RTCPeerConnection();
+      w.pc.ondatachannel = (event) => {
+        w.channels[event.channel.label] = event.channel;
+      };
       w.pc.onicecandidate = (event) => {
         if (event.candidate) w.candidates.push(event.candidate.toJSON() as BrowserCandidate);
       };
@@ -99,6 +104,22 @@ export class BrowserPeer {
       const w = window as unknown as PageWindow;
       await w.pc.addIceCandidate(c.candidate ? c : null);
     }, candidate);
+  }
+
+  /** Sends text on the data channel the server opened with this label, once it is open. */
+  sendOnChannel(label: string, text: string): Promise<void> {
+    return this.page.evaluate(
+      async ([name, message]) => {
+        const w = window as unknown as PageWindow;
+        const deadline = Date.now() + 10_000;
+        while (w.channels[name]?.readyState !== 'open') {
+          if (Date.now() > deadline) throw new Error(`data channel ${name} did not open`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        w.channels[name]!.send(message);
+      },
+      [label, text] as const,
+    );
   }
 
   connectionState(): Promise<string> {

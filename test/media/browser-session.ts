@@ -7,7 +7,9 @@ import type { MediaViewer, OfferRequest, VideoCodec } from '../../src/media/type
 import type { BrowserPeer } from '../helpers/chromium.js';
 
 export interface Session {
-  codec: VideoCodec | null;
+  /** The codec and SDP of the latest offer. */
+  readonly codec: VideoCodec | null;
+  readonly offerSdp: string;
   /** Renegotiates (a new offer with an ICE restart) as signaling does on a second request-offer. */
   renegotiate(request?: OfferRequest): Promise<void>;
   /** Stops relaying candidates. */
@@ -25,17 +27,18 @@ export async function negotiate(viewer: MediaViewer, peer: BrowserPeer, request:
     else early.push(candidate);
   });
 
-  const exchange = async (offerRequest: OfferRequest): Promise<VideoCodec | null> => {
+  let latest: { sdp: string; codec: VideoCodec | null } = { sdp: '', codec: null };
+  const exchange = async (offerRequest: OfferRequest): Promise<void> => {
     offerApplied = false;
     const offer = await viewer.createOffer(offerRequest);
+    latest = offer;
     const answer = await peer.answer(offer.sdp);
     offerApplied = true;
     for (const candidate of early.splice(0)) await peer.addCandidate(candidate);
     await viewer.applyAnswer(answer);
-    return offer.codec;
   };
 
-  const codec = await exchange(request);
+  await exchange(request);
   void (async () => {
     while (!stopped) {
       const candidates = await peer.takeCandidates().catch(() => []);
@@ -44,10 +47,13 @@ export async function negotiate(viewer: MediaViewer, peer: BrowserPeer, request:
     }
   })();
   return {
-    codec,
-    renegotiate: async (again = request) => {
-      await exchange(again);
+    get codec() {
+      return latest.codec;
     },
+    get offerSdp() {
+      return latest.sdp;
+    },
+    renegotiate: (again = request) => exchange(again),
     stop: () => {
       stopped = true;
     },

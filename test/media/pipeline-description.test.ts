@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { pickCodec } from '../../src/media/capabilities.js';
+import { isMdnsCandidate, sdpCandidates } from '../../src/media/ice-candidates.js';
+import { describePipeline, streamKey, type StreamSpec } from '../../src/media/pipeline-description.js';
+
+const h264: StreamSpec = {
+  kind: 'video',
+  codec: 'H264',
+  source: { kind: 'test' },
+  width: 1280,
+  height: 720,
+  framerate: 30,
+  bitrateKbps: 2000,
+};
+
+test('H.264 is forced to I420 constrained baseline (what the offer promises) with a 3 s GOP', () => {
+  const { launch, control } = describePipeline(h264, 5004);
+  assert.match(launch, /video\/x-raw,format=I420 ! x264enc [^!]*key-int-max=90[^!]*! video\/x-h264,profile=constrained-baseline/);
+  assert.match(launch, /rtph264pay name=vpay config-interval=-1 aggregate-mode=zero-latency/);
+  assert.match(launch, /udpsink host=127\.0\.0\.1 port=5004/);
+  assert.deepEqual(control, { encoder: 'venc', bitrateProperty: 'bitrate', unitsPerKbit: 1, keyUnitElement: 'vpay' });
+});
+
+test('VP8 sets its bitrate in bit/s; the X source captures the named display', () => {
+  const { launch, control } = describePipeline({ ...h264, codec: 'VP8', source: { kind: 'x11', display: ':99' } }, 5004);
+  assert.match(launch, /^ximagesrc display-name=:99 use-damage=false show-pointer=true ! videorate ! video\/x-raw,framerate=30\/1/);
+  assert.match(launch, /vp8enc [^!]*target-bitrate=2000000 keyframe-max-dist=90/);
+  assert.equal(control?.bitrateProperty, 'target-bitrate');
+  assert.equal(control?.unitsPerKbit, 1000);
+});
+
+test('audio is a tone for the test source and silence for X; it has no video control', () => {
+  const tone = describePipeline({ kind: 'audio', source: { kind: 'test' } }, 1);
+  const silence = describePipeline({ kind: 'audio', source: { kind: 'x11', display: ':1' } }, 1);
+  assert.match(tone.launch, /wave=sine .* opusenc .* rtpopuspay/);
+  assert.match(silence.launch, /wave=silence/);
+  assert.equal(tone.control, undefined);
+});
+
+test('a display name that could smuggle pipeline syntax is refused', () => {
+  assert.throws(() => describePipeline({ ...h264, source: { kind: 'x11', display: ':0 ! filesink location=/tmp/x' } }, 1));
+});
+
+test('one stream key per source and codec, and one per source for audio', () => {
+  assert.equal(streamKey(h264), 'test/H264');
+  assert.equal(streamKey({ ...h264, codec: 'VP8', source: { kind: 'x11', display: ':1' } }), 'x11:1/VP8');
+  assert.equal(streamKey({ kind: 'audio', source: { kind: 'test' } }), 'test/opus');
+});
+
+test('the first preferred codec the server has wins, case-insensitively; none when nothing matches', () => {
+  assert.equal(pickCodec(['vp9', 'vp8', 'H264'], ['H264', 'VP8']), 'VP8');
+  assert.equal(pickCodec(['AV1'], ['H264', 'VP8']), undefined);
+  assert.equal(pickCodec([], ['H264', 'VP8']), 'H264');
+});
+
+test('mDNS candidates are recognised; SDP candidates are listed in their RTCIceCandidate form', () => {
+  assert.equal(isMdnsCandidate('candidate:1 1 udp 2122260223 3f1b6a2c-9a0e-4a52-8c1e-0b0d7e1f2a3b.local 54321 typ host'), true);
+  assert.equal(isMdnsCandidate('candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host'), false);
+  const sdp = 'v=0\r\na=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\na=mid:0\r\n';
+  assert.deepEqual([...sdpCandidates(sdp)], ['candidate:1 1 udp 1 127.0.0.1 9 typ host']);
+});
