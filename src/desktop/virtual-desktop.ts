@@ -26,6 +26,12 @@ export interface VirtualDesktopOptions {
   appEnv?: NodeJS.ProcessEnv;
   /** Move and resize the app's first top-level window to fill the screen (and again on resize). Default true. */
   fitAppWindow?: boolean;
+  /**
+   * Clear the keycodes that only carry vendor keysyms (XF86Mail, XF86Launch1 …; not the audio and
+   * media keys), so that input has about a hundred spare keycodes to bind characters missing from
+   * the keymap to, instead of 19. Default true.
+   */
+  freeVendorKeycodes?: boolean;
   /** How long Xvfb may take to become ready. Default 10 s. */
   startTimeoutMs?: number;
   /** Restart delays of Xvfb and of the app: doubled after each one that ran under 10 s, from min to max. Default 250 ms … 5 s. */
@@ -215,6 +221,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     monitor.on('x-error', (err) => log.debug({ code: err.error, seq: err.seq }, 'X error on the desktop monitor connection'));
     monitor.setAutoRepeat(false);
     monitor.selectInput(monitor.root, EventMask.StructureNotify | EventMask.SubstructureNotify);
+    if (this.options.freeVendorKeycodes !== false) await freeVendorKeycodes(monitor);
     const geometry = await monitor.getGeometry();
     this.currentSize = { width: geometry.width, height: geometry.height };
 
@@ -306,6 +313,42 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       this.mainWindow = 0;
     }
   }
+}
+
+/** XF86 vendor keysyms kept: volume, mute, play/pause, stop, previous, next. */
+const KEPT_VENDOR_KEYSYMS = new Set([0x1008ff11, 0x1008ff12, 0x1008ff13, 0x1008ff14, 0x1008ff15, 0x1008ff16, 0x1008ff17, 0x1008ff31]);
+
+function isFreeableVendorRow(row: ArrayLike<number>): boolean {
+  let any = false;
+  for (let i = 0; i < row.length; i++) {
+    const ks = row[i] ?? 0;
+    if (ks === 0) continue;
+    if (ks < 0x10080000 || ks > 0x1008ffff || KEPT_VENDOR_KEYSYMS.has(ks)) return false;
+    any = true;
+  }
+  return any;
+}
+
+/**
+ * Clears vendor-only keycodes, one ChangeKeyboardMapping per run of them (other keys are not
+ * rewritten: XKB would re-derive their key types from the core symbols). Returns how many.
+ */
+async function freeVendorKeycodes(conn: XConnection): Promise<number> {
+  const m = await conn.getKeyboardMapping();
+  const per = m.keysymsPerKeycode;
+  const freeable = (kc: number) => isFreeableVendorRow(m.keysyms.subarray((kc - m.minKeycode) * per, (kc - m.minKeycode + 1) * per));
+  let freed = 0;
+  for (let kc = m.minKeycode; kc <= conn.maxKeycode; kc++) {
+    if (!freeable(kc)) continue;
+    let end = kc;
+    while (end + 1 <= conn.maxKeycode && freeable(end + 1)) end++;
+    conn.changeKeyboardMapping(kc, new Array<number>((end - kc + 1) * per).fill(0), per);
+    freed += end - kc + 1;
+    kc = end;
+  }
+  await conn.sync();
+  log.debug({ freed }, 'vendor keycodes cleared for input');
+  return freed;
 }
 
 /** Keeps the last few KB of a stream (for error messages) and keeps it flowing. */

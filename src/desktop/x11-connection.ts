@@ -298,17 +298,23 @@ export class XConnection extends EventEmitter<XConnectionEvents> {
     });
   }
 
-  /** Binds `keysyms` (one row) to `keycode`. */
-  changeKeyboardMapping(keycode: number, keysyms: readonly number[]): void {
-    if (!Number.isInteger(keycode) || keycode < this.minKeycode || keycode > this.maxKeycode) throw new RangeError(`bad keycode ${keycode}`);
-    if (keysyms.length < 1 || keysyms.length > 8) throw new RangeError('1 to 8 keysyms per keycode');
+  /**
+   * Binds keysyms to `count = keysyms.length / perKeycode` keycodes from `firstKeycode`
+   * (one row of `perKeycode` keysyms each; one row by default).
+   */
+  changeKeyboardMapping(firstKeycode: number, keysyms: ArrayLike<number>, perKeycode = keysyms.length): void {
+    const count = perKeycode > 0 ? keysyms.length / perKeycode : 0;
+    if (!Number.isInteger(count) || count < 1 || perKeycode > 255) throw new RangeError('keysyms must be whole rows of 1 to 255');
+    if (!Number.isInteger(firstKeycode) || firstKeycode < this.minKeycode || firstKeycode + count - 1 > this.maxKeycode) {
+      throw new RangeError(`bad keycode range ${firstKeycode}+${count}`);
+    }
     const b = Buffer.alloc(8 + 4 * keysyms.length);
     b[0] = 100;
-    b[1] = 1;
+    b[1] = count;
     b.writeUInt16LE(2 + keysyms.length, 2);
-    b[4] = keycode;
-    b[5] = keysyms.length;
-    keysyms.forEach((ks, i) => b.writeUInt32LE(ks >>> 0, 8 + 4 * i));
+    b[4] = firstKeycode;
+    b[5] = perKeycode;
+    for (let i = 0; i < keysyms.length; i++) b.writeUInt32LE((keysyms[i] ?? 0) >>> 0, 8 + 4 * i);
     this.send(b);
   }
 

@@ -7,17 +7,27 @@ export interface KeyLocation {
   level: 0 | 1;
 }
 
+/** A binding onto a spare keycode: the keysyms of its levels 0 and 1. */
+export type KeyRow = readonly [number, number];
+
+export type BindResult = { keycode: number } | { retryAt: number } | null;
+
 /**
  * The server's keyboard mapping (first group, levels 0 and 1) and the spare keycodes that keysyms
  * missing from it are bound to. Lookups are O(1); binding is done by the caller (it owns the connection).
+ *
+ * Spare keycodes are reused least recently used first, and never within `guardMs` of their last use:
+ * Xlib translates a key event with the mapping current when the client *reads* it, so rebinding a
+ * keycode whose earlier presses a client has not yet processed would retype them as the new symbol.
  */
 export class Keymap {
   private readonly byKeysym = new Map<number, KeyLocation>();
   private readonly rows: number[][] = [];
-  /** Spare keycodes (no keysym at all), least recently used first. */
+  /** Spare keycodes (no keysym at all, or bound by us), least recently used first. */
   private readonly spare: number[] = [];
-  /** keycode → keysym for the spare keycodes this process bound. */
-  private readonly bound = new Map<number, number>();
+  /** keycode → row for the spare keycodes this process bound. */
+  private readonly bound = new Map<number, KeyRow>();
+  private readonly lastUse = new Map<number, number>();
 
   constructor(
     mapping: KeyboardMapping,
@@ -31,11 +41,15 @@ export class Keymap {
       for (let c = 0; c < per; c++) row.push(mapping.keysyms[base + c] ?? 0);
       this.rows[kc] = row;
       const ks0 = row[0] ?? 0;
-      const ks1 = row[1] ?? 0;
       if (row.every((ks) => ks === 0)) this.spare.push(kc);
-      else if (previous?.bound.get(kc) === ks0 && ks0 === ks1 && row.slice(2).every((ks) => ks === 0 || ks === ks0)) {
-        this.bound.set(kc, ks0);
-        this.spare.push(kc);
+      else {
+        const ours = previous?.bound.get(kc);
+        if (ours && sameRow(row, ours)) {
+          this.bound.set(kc, ours);
+          this.spare.push(kc);
+          const used = previous?.lastUse.get(kc);
+          if (used !== undefined) this.lastUse.set(kc, used);
+        }
       }
       if (ks0 !== 0 && !this.byKeysym.has(ks0)) this.byKeysym.set(ks0, { keycode: kc, level: 0 });
     }
@@ -44,8 +58,9 @@ export class Keymap {
       const ks1 = this.rows[kc]?.[1] ?? 0;
       if (ks1 !== 0 && !this.byKeysym.has(ks1)) this.byKeysym.set(ks1, { keycode: kc, level: 1 });
     }
-    // Keycode 8 is skipped by some toolkits: use it last.
-    this.spare.sort((a, b) => (a === 8 ? 1 : 0) - (b === 8 ? 1 : 0) || a - b);
+    // Least recently used first; never used ones before, keycode 8 (skipped by some toolkits) last among those.
+    const used = (kc: number) => this.lastUse.get(kc) ?? -1;
+    this.spare.sort((a, b) => used(a) - used(b) || (a === 8 ? 1 : 0) - (b === 8 ? 1 : 0) || a - b);
   }
 
   lookup(keysym: number): KeyLocation | undefined {
@@ -75,43 +90,57 @@ export class Keymap {
   }
 
   /**
-   * Picks the spare keycode for `keysym` (the least recently used one that `inUse` does not veto),
-   * records the binding, and returns it; the caller sends ChangeKeyboardMapping. Null when none is free.
+   * Picks the spare keycode for `row`: the least recently used one that `inUse` does not veto and
+   * that was last used at least `guardMs` before `now`. Records the binding (the caller sends
+   * ChangeKeyboardMapping) and returns it; or says when to retry; or null when every spare is vetoed.
    */
-  bind(keysym: number, inUse: (keycode: number) => boolean): number | null {
+  bind(row: KeyRow, inUse: (keycode: number) => boolean, now: number, guardMs: number): BindResult {
     const i = this.spare.findIndex((kc) => !inUse(kc));
     if (i < 0) return null;
     const kc = this.spare[i] as number;
-    this.spare.splice(i, 1);
-    this.spare.push(kc); // most recently used last
+    const last = this.lastUse.get(kc);
+    if (last !== undefined && now - last < guardMs) return { retryAt: last + guardMs };
     const old = this.bound.get(kc);
-    if (old !== undefined && this.byKeysym.get(old)?.keycode === kc) this.byKeysym.delete(old);
-    this.bound.set(kc, keysym);
-    this.rows[kc] = [keysym, keysym];
-    this.byKeysym.set(keysym, { keycode: kc, level: 0 });
-    return kc;
+    if (old) for (const ks of old) if (this.byKeysym.get(ks)?.keycode === kc) this.byKeysym.delete(ks);
+    this.setBinding(kc, row);
+    this.touch(kc, now);
+    return { keycode: kc };
   }
 
-  /** Marks a bound spare keycode as just used (LRU order). */
-  touch(keycode: number): void {
+  private setBinding(kc: number, row: KeyRow): void {
+    this.bound.set(kc, row);
+    this.rows[kc] = [row[0], row[1]];
+    this.byKeysym.set(row[0], { keycode: kc, level: 0 });
+    if (row[1] !== row[0]) this.byKeysym.set(row[1], { keycode: kc, level: 1 });
+  }
+
+  /** Marks a bound spare keycode as used at `now` (LRU order and the reuse guard). */
+  touch(keycode: number, now: number): void {
     if (!this.bound.has(keycode)) return;
+    this.lastUse.set(keycode, now);
     const i = this.spare.indexOf(keycode);
-    if (i >= 0) {
+    if (i >= 0 && i !== this.spare.length - 1) {
       this.spare.splice(i, 1);
       this.spare.push(keycode);
     }
   }
 
-  /** Re-applies this map's bindings made since a refresh was requested onto a refreshed map. */
+  /** Re-applies this map's bindings of `keycodes` (made after a refresh was requested) onto the refreshed map. */
   carryBindings(into: Keymap, keycodes: Iterable<number>): void {
     for (const kc of keycodes) {
-      const ks = this.bound.get(kc);
-      if (ks === undefined || !into.spare.includes(kc)) continue;
+      const row = this.bound.get(kc);
+      if (!row || !into.spare.includes(kc)) continue;
       const old = into.bound.get(kc);
-      if (old !== undefined && into.byKeysym.get(old)?.keycode === kc) into.byKeysym.delete(old);
-      into.bound.set(kc, ks);
-      into.rows[kc] = [ks, ks];
-      into.byKeysym.set(ks, { keycode: kc, level: 0 });
+      if (old) for (const ks of old) if (into.byKeysym.get(ks)?.keycode === kc) into.byKeysym.delete(ks);
+      into.setBinding(kc, row);
+      const used = this.lastUse.get(kc);
+      if (used !== undefined) into.touch(kc, used);
     }
   }
+}
+
+/** Whether the server's row is the binding we made (XKB may report a one-level row with NoSymbol in level 1). */
+function sameRow(row: readonly number[], ours: KeyRow): boolean {
+  const ks1 = row[1] ?? 0;
+  return row[0] === ours[0] && (ks1 === ours[1] || (ks1 === 0 && ours[1] === ours[0]));
 }

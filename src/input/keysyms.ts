@@ -293,6 +293,26 @@ export function charToKeysym(ch: string): number | null {
   return 0x1000000 + cp;
 }
 
+/** The character a keysym stands for (Latin-1 or Unicode keysyms), or null. */
+export function keysymToChar(keysym: number): string | null {
+  if ((keysym >= 0x20 && keysym <= 0x7e) || (keysym >= 0xa0 && keysym <= 0xff)) return String.fromCharCode(keysym);
+  if (keysym >= 0x1000100 && keysym <= 0x110ffff) return String.fromCodePoint(keysym - 0x1000000);
+  return null;
+}
+
+/**
+ * The row a keysym missing from the keymap is bound with: a letter with its other case (like a real
+ * layout: `ж` types `Ж` with Shift), anything else on both levels.
+ */
+export function bindingRow(keysym: number): readonly [number, number] {
+  const ch = keysymToChar(keysym);
+  if (ch === null) return [keysym, keysym];
+  const lower = charToKeysym(ch.toLowerCase());
+  const upper = charToKeysym(ch.toUpperCase());
+  if (lower === null || upper === null || lower === upper || (keysym !== lower && keysym !== upper)) return [keysym, keysym];
+  return [lower, upper];
+}
+
 export interface ResolvedKey {
   keysym: number;
   /**

@@ -3,7 +3,7 @@ import { clampInt, EventMask, FakeEvent, XConnection, XEvent, type XRawEvent } f
 import { logger } from '../log.js';
 import type { ClientMessageData, MouseButton } from '../protocol/index.js';
 import { Keymap, type KeyLocation } from './keymap.js';
-import { MOD_CLASSES, MOD_DEFAULT_KEYSYM, modClassOf, parseModifiers, resolveKey, XK, type ModClass, type ResolvedKey } from './keysyms.js';
+import { bindingRow, MOD_CLASSES, MOD_DEFAULT_KEYSYM, modClassOf, parseModifiers, resolveKey, XK, type ModClass, type ResolvedKey } from './keysyms.js';
 import type { InputInjector, PeerInput, VideoSize } from './types.js';
 
 const log = logger('input.x11');
@@ -13,6 +13,14 @@ export const X_BUTTON: Readonly<Record<MouseButton, number>> = { left: 1, middle
 const WHEEL = { up: 4, down: 5, left: 6, right: 7 } as const;
 /** Most wheel notches injected for one event (the schema allows ±100). */
 const MAX_NOTCHES = 100;
+/** Most events held back while a spare keycode cannot be rebound yet; beyond, the oldest are dropped. */
+const MAX_DEFERRED = 5000;
+
+interface Deferred {
+  peer: X11PeerInput;
+  run: () => void;
+  move: boolean;
+}
 
 export interface X11InputInjectorOptions {
   /** The X display, or a function giving the current one (a virtual desktop may come back on another number). */
@@ -29,6 +37,12 @@ export interface X11InputInjectorOptions {
   releaseHeldOnConnect?: boolean;
   /** Reconnect delays after the connection is lost: doubled from min to max. Default 200 ms … 5 s. */
   reconnectDelayMs?: { min: number; max: number };
+  /**
+   * A spare keycode is not rebound to another keysym within this many ms of its last use (clients
+   * translate queued key events with the mapping current when they read them); input waits instead.
+   * Default 200.
+   */
+  rebindGuardMs?: number;
 }
 
 export interface InjectorEvents {
@@ -46,6 +60,10 @@ export interface InjectorStats {
   movesCoalesced: number;
   /** Keysyms bound to spare keycodes. */
   keysymsBound: number;
+  /** Events that waited for a spare keycode to become reusable. */
+  eventsDeferred: number;
+  /** Keycodes available for keysyms missing from the keymap. */
+  spareKeycodes: number;
   reconnects: number;
   peers: number;
 }
@@ -87,7 +105,9 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
   private bindsSinceRefresh = new Set<number>();
   private readonly maxUnacked: number;
   private readonly fenceAt: number;
-  private counters = { events: 0, movesCoalesced: 0, keysymsBound: 0, reconnects: 0, xErrors: 0 };
+  private counters = { events: 0, movesCoalesced: 0, keysymsBound: 0, eventsDeferred: 0, reconnects: 0, xErrors: 0 };
+  private deferred: Deferred[] = [];
+  private deferTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: X11InputInjectorOptions) {
     super();
@@ -153,6 +173,8 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
       events: this.counters.events,
       movesCoalesced: this.counters.movesCoalesced,
       keysymsBound: this.counters.keysymsBound,
+      eventsDeferred: this.counters.eventsDeferred,
+      spareKeycodes: this.keymap?.spareCount ?? 0,
       reconnects: this.counters.reconnects,
       peers: this.live.size,
     };
@@ -184,6 +206,7 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
     if (this.closed) return;
     for (const peer of [...this.live]) peer.releaseAll();
     this.closed = true;
+    this.clearDeferred();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     const conn = this.conn;
@@ -268,6 +291,7 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
     this.buttonDown.fill(0);
     this.pendingMove = null;
     this.fenceInFlight = false;
+    this.clearDeferred();
     for (const peer of this.live) peer.forget();
     const reason = err?.message ?? 'closed';
     log.warn({ display: conn.display, reason }, 'input connection lost');
@@ -395,26 +419,89 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
     }
   }
 
-  /** Where a keysym is typed: its keycode (binding a spare one if needed) and level. */
-  locate(keysym: number, bindIfMissing: boolean): KeyLocation | null {
+  /**
+   * Where a keysym is typed: its keycode and level, binding a spare keycode when it is missing
+   * (`bindIfMissing`); `retryAt` when the only reusable spare keycode was used too recently.
+   */
+  locate(keysym: number, bindIfMissing: boolean): KeyLocation | { retryAt: number } | null {
     const keymap = this.keymap;
     const conn = this.conn;
     if (!keymap || !conn) return null;
+    const now = performance.now();
     const found = keymap.lookup(keysym);
     if (found) {
-      keymap.touch(found.keycode);
+      keymap.touch(found.keycode, now);
       return found;
     }
     if (!bindIfMissing) return null;
-    const kc = keymap.bind(keysym, (k) => this.keyDown[k]! > 0);
-    if (kc === null) {
+    const row = bindingRow(keysym);
+    const result = keymap.bind(row, (k) => this.keyDown[k]! > 0, now, this.options.rebindGuardMs ?? 200);
+    if (result === null) {
       log.warn({ keysym: keysym.toString(16) }, 'no spare keycode free for this keysym');
       return null;
     }
-    conn.changeKeyboardMapping(kc, [keysym, keysym]);
-    this.bindsSinceRefresh.add(kc);
+    if ('retryAt' in result) return result;
+    conn.changeKeyboardMapping(result.keycode, row);
+    this.bindsSinceRefresh.add(result.keycode);
     this.counters.keysymsBound++;
-    return { keycode: kc, level: 0 };
+    return keymap.lookup(keysym) ?? null;
+  }
+
+  // ---- events waiting for a rebind -------------------------------------------------------
+
+  /** @internal Input waits while an event waits for a spare keycode: order is kept across peers. */
+  get deferring(): boolean {
+    return this.deferred.length > 0;
+  }
+
+  /** @internal Queues an event behind the waiting ones (a move replaces the same peer's queued move). */
+  enqueue(peer: X11PeerInput, run: () => void, move: boolean): void {
+    const last = this.deferred.at(-1);
+    if (move && last?.move && last.peer === peer) {
+      last.run = run;
+      this.counters.movesCoalesced++;
+      return;
+    }
+    if (this.deferred.length >= MAX_DEFERRED) this.deferred.shift();
+    this.deferred.push({ peer, run, move });
+    this.counters.eventsDeferred++;
+  }
+
+  /** @internal Holds `run` (and everything after it) until `retryAt` (performance.now() time). */
+  deferUntil(retryAt: number, peer: X11PeerInput, run: () => void): void {
+    this.deferred.unshift({ peer, run, move: false });
+    this.counters.eventsDeferred++;
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = setTimeout(() => this.drainDeferred(), Math.max(1, Math.ceil(retryAt - performance.now())));
+  }
+
+  private drainDeferred(): void {
+    this.deferTimer = null;
+    const queue = this.deferred;
+    this.deferred = [];
+    while (queue.length > 0) {
+      queue.shift()!.run();
+      if (this.deferred.length > 0) {
+        // It had to wait again: the rest waits behind it.
+        this.deferred.push(...queue);
+        return;
+      }
+    }
+  }
+
+  /** @internal A peer releasing everything drops its waiting events first (they would press after). */
+  dropDeferred(peer: X11PeerInput): void {
+    if (this.deferred.length) this.deferred = this.deferred.filter((d) => d.peer !== peer);
+    if (!this.deferred.length && this.deferTimer) {
+      clearTimeout(this.deferTimer);
+      this.deferTimer = null;
+    }
+  }
+
+  private clearDeferred(): void {
+    this.deferred = [];
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
   }
 
   keycodeOf(keysym: number): number | null {
@@ -509,6 +596,7 @@ export class X11PeerInput implements PeerInput {
 
   mouseMove(event: ClientMessageData<'mouse-move'>): void {
     if (!this.core.ready) return;
+    if (this.core.deferring) return this.core.enqueue(this, () => this.mouseMove(event), true);
     const p = this.core.point(event.x, event.y, this.safeVideoSize());
     if (p) this.core.motion(p[0], p[1], true);
   }
@@ -516,9 +604,10 @@ export class X11PeerInput implements PeerInput {
   mouseClick(event: ClientMessageData<'mouse-click'>): void {
     const core = this.core;
     if (!core.ready) return;
+    core.adopt(this);
+    if (core.deferring) return core.enqueue(this, () => this.mouseClick(event), false);
     const p = core.point(event.x, event.y, this.safeVideoSize());
     if (!p) return;
-    core.adopt(this);
     const button = X_BUTTON[event.button ?? 'left'];
     if (button === undefined) return;
     this.reconcile(parseModifiers(event.modifiers), null, false);
@@ -545,6 +634,7 @@ export class X11PeerInput implements PeerInput {
   mouseWheel(event: ClientMessageData<'mouse-wheel'>): void {
     const core = this.core;
     if (!core.ready) return;
+    if (core.deferring) return core.enqueue(this, () => this.mouseWheel(event), false);
     if (event.x !== undefined && event.y !== undefined) {
       const p = core.point(event.x, event.y, this.safeVideoSize());
       if (p) core.motion(p[0], p[1], false);
@@ -564,6 +654,7 @@ export class X11PeerInput implements PeerInput {
     const core = this.core;
     if (!core.ready) return;
     core.adopt(this);
+    if (core.deferring) return core.enqueue(this, () => this.key(event), false);
     const resolved = resolveKey(event.key, event.code, event.key_code);
     const selfClass = resolved ? modClassOf(resolved.keysym) : null;
     const modifiers = parseModifiers(event.modifiers);
@@ -578,10 +669,10 @@ export class X11PeerInput implements PeerInput {
       this.reconcile(modifiers, selfClass, true);
       return;
     }
+    const loc = resolved ? core.locate(resolved.keysym, true) : null;
+    if (loc && 'retryAt' in loc) return core.deferUntil(loc.retryAt, this, () => this.key(event));
     this.reconcile(modifiers, selfClass, true);
-    if (!resolved) return;
-    const loc = core.locate(resolved.keysym, true);
-    if (!loc) return;
+    if (!resolved || !loc) return;
     const id = this.keyId(event, resolved, true) ?? `x:${loc.keycode}`;
     const previous = this.keys.get(id);
     if (previous) {
@@ -595,6 +686,7 @@ export class X11PeerInput implements PeerInput {
   }
 
   releaseAll(): void {
+    this.core.dropDeferred(this);
     // Ordinary keys first, then modifiers, then buttons: nothing typed with a stray modifier.
     const entries = [...this.keys.values()].sort((a, b) => (a.mod ? 1 : 0) - (b.mod ? 1 : 0));
     this.keys.clear();
@@ -620,8 +712,8 @@ export class X11PeerInput implements PeerInput {
     if (event.key_code !== undefined) return `k:${event.key_code}`;
     if (!resolved) return null;
     if (pressing) return null; // the caller uses the keycode it located
-    const kc = this.core.locate(resolved.keysym, false)?.keycode;
-    return kc === undefined ? null : `x:${kc}`;
+    const loc = this.core.locate(resolved.keysym, false);
+    return loc && 'keycode' in loc ? `x:${loc.keycode}` : null;
   }
 
   /**

@@ -30,7 +30,8 @@ describe('typing into a real xterm in the virtual desktop', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'streamgate-xterm-'));
-    desktop = new VirtualDesktop({ width: 1024, height: 576, app: [...DEFAULT_APP, '-e', 'sh', '-c', `exec cat > '${join(dir, 'typed.txt')}'`] });
+    // Only Xvfb's 19 empty keycodes are spare here: typing more distinct missing characters reuses them.
+    desktop = new VirtualDesktop({ width: 1024, height: 576, freeVendorKeycodes: false, app: [...DEFAULT_APP, '-e', 'sh', '-c', `exec cat > '${join(dir, 'typed.txt')}'`] });
     const window = new Promise<number>((resolve) => desktop.once('app-window', resolve));
     await desktop.start();
     await window;
@@ -57,5 +58,22 @@ describe('typing into a real xterm in the virtual desktop', () => {
       text = await readFile(file, 'utf8').catch(() => '');
     }
     assert.equal(text, 'Hello, World! 1+1=2 ~`"\'<>? é€ж x\n');
+  });
+
+  it('types more characters missing from the keymap than there are spare keycodes (reused, never retyped)', async () => {
+    assert.equal(injector.stats().spareKeycodes, 19);
+    const peer = injector.forPeer('typist', () => null);
+    const line = 'абвгдежзийклмнопрстуфхцчшщъыьэюя ЖЁ ΑΒΓ αβγ ❤ 中文';
+    typeLikeABrowser(peer, line);
+    peer.key({ key: 'Enter', code: 'Enter', key_code: 13 });
+    const file = join(dir, 'typed.txt');
+    let text = '';
+    for (const end = Date.now() + 5000; Date.now() < end && text.split('\n').length < 3; await new Promise((r) => setTimeout(r, 50))) {
+      text = await readFile(file, 'utf8').catch(() => '');
+    }
+    assert.equal(text.split('\n')[1], line);
+    const stats = injector.stats();
+    assert.ok(stats.keysymsBound > 19, `${stats.keysymsBound} keysyms bound`);
+    assert.ok(stats.eventsDeferred > 0, 'some input waited for a keycode to be reusable');
   });
 });
