@@ -64,6 +64,8 @@ const client = new StreamgateClient({
 // ------------------------------------------------------------------ status
 
 let state: StateChange = { state: 'idle', previous: 'idle' };
+/** Whether this viewer's input reaches the desktop (welcome's input_enabled, then `control` updates). */
+let inputEnabled = true;
 let lastError: StreamgateError | null = null;
 /** A server error stays in the status line at least this long, even while live (e.g. RATE_LIMITED). */
 const ERROR_SHOWN_MS = 8000;
@@ -81,7 +83,7 @@ function describeState(): { status: string; curtain: string } {
       return { status: 'Connected · waiting for video…', curtain: 'Connected. Waiting for video…' };
     case 'live': {
       const res = video.videoWidth ? ` · ${video.videoWidth}×${video.videoHeight}` : '';
-      return { status: `Live${res}`, curtain: 'Starting video…' };
+      return { status: `Live${res}${inputEnabled ? '' : ' · view only'}`, curtain: 'Starting video…' };
     }
     case 'reconnecting': {
       const secs = Math.max(0, Math.ceil(((s.retryAt ?? Date.now()) - Date.now()) / 1000));
@@ -113,6 +115,15 @@ client.on('state', (s) => {
   state = s;
   if (countdown) clearInterval(countdown);
   countdown = s.state === 'reconnecting' ? setInterval(render, 250) : null;
+  render();
+});
+
+client.on('welcome', (m) => {
+  inputEnabled = m.data.session_config.input_enabled;
+  render();
+});
+client.on('control', (m) => {
+  inputEnabled = m.data.input_enabled;
   render();
 });
 
@@ -299,6 +310,10 @@ client.requestOffer().catch(() => {
 window.addEventListener('pagehide', () => {
   input.detach();
   void client.disconnect();
+});
+// Back from the back/forward cache the client is closed: start afresh.
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) location.reload();
 });
 
 declare global {
