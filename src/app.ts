@@ -5,8 +5,7 @@ import type { Config } from './config/options.js';
 import { createHttpServer } from './http/http-server.js';
 import { logger } from './log.js';
 import { SignalingServer } from './signaling/signaling-server.js';
-import type { MediaService } from './media/types.js';
-import type { InputInjector } from './input/types.js';
+import { startSource } from './source.js';
 import { Authenticator } from './auth/authenticator.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
@@ -19,9 +18,8 @@ export interface RunningApp {
 /** Builds the layers bottom-up (source → media → input → signaling → HTTP) and tears them down top-down. */
 export async function startApp(config: Config): Promise<RunningApp> {
   const log = logger('app');
-  const media: MediaService | null = null;
-  const input: InputInjector | null = null;
-  const signaling = new SignalingServer({ config, media, input, log: logger('signaling'), sourceName: config.source });
+  const source = await startSource(config);
+  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     signaling,
@@ -30,12 +28,17 @@ export async function startApp(config: Config): Promise<RunningApp> {
     publicMetrics: config.publicMetrics,
     allowedOrigins: config.allowedOrigins,
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
-    health: () => ({ source: config.source, media: media ? 'ready' : 'unavailable' }),
+    health: source.health,
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    await source.stop();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   log.info({ host: config.host, port, source: config.source, tls: Boolean(config.tlsCert), auth: Boolean(config.authToken || config.jwtSecret || config.jwtPublicKey) }, 'listening');
 
@@ -45,6 +48,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       await signaling.shutdown();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await source.stop();
     },
   };
 }

@@ -13,9 +13,18 @@ function assertSignaling(result: SeedResult): void {
     `the seed received the UNKNOWN_MESSAGE_TYPE error: ${JSON.stringify(result.errors)}`,
   );
   assert.ok(result.still_connected, 'an error never closed the connection');
+  assert.equal(result.offers.length, 1, `the seed got an offer for its request-offer: ${JSON.stringify(result.errors)}`);
+  const offer = result.offers[0]!;
+  assert.equal(offer.type, 'offer');
+  assert.match(offer.sdp, /^m=video /m);
+  assert.match(offer.sdp, /^m=audio /m);
+  assert.match(offer.sdp, /H264\/90000/, 'the seeds prefer H264 and it is offered');
+  assert.match(offer.sdp, /profile-level-id=42e01f/);
+  assert.match(offer.sdp, /^a=msid:/m);
+  assert.match(offer.sdp, /^a=candidate:/m, 'the offer already carries candidates');
 }
 
-describe('the seed Python and Go clients, unchanged, against the server (signaling)', () => {
+describe('the seed Python and Go clients, unchanged, against the server (signaling and offer)', () => {
   let server: TestServer;
   before(async () => {
     server = await startServer(['--heartbeat-interval', '1000']);
@@ -24,13 +33,13 @@ describe('the seed Python and Go clients, unchanged, against the server (signali
     await server.stop();
   });
 
-  test('Python seed: welcome adopted (heartbeat in s), pong, stats, errors, connection kept', async () => {
+  test('Python seed: welcome adopted (heartbeat in s), pong, stats, an H264 offer with msid and candidates, errors, connection kept', async () => {
     const result = await runPythonSeed(server.wsUrl);
     assertSignaling(result);
     assert.equal(result.heartbeat_interval_s, 1, 'the Python seed divides the ms interval by 1000');
   });
 
-  test('Go seed: welcome parsed (integer ms timestamps, string error fields), pong, stats, errors, connection kept', async () => {
+  test('Go seed: welcome parsed (integer ms timestamps, string error fields), pong, stats, an H264 offer, errors, connection kept', async () => {
     const result = await runGoSeed(server.wsUrl);
     assertSignaling(result);
     assert.equal(result.heartbeat_interval_ms, 1000, 'the Go seed parsed welcome.session_config.heartbeat_interval');

@@ -1,0 +1,70 @@
+import type { Config } from './config/options.js';
+import { VirtualDesktop } from './desktop/index.js';
+import { GstreamerMediaService } from './media/gstreamer-media-service.js';
+import type { MediaService, SourceSpec } from './media/types.js';
+import { X11InputInjector } from './input/index.js';
+import type { InputInjector } from './input/types.js';
+import { logger } from './log.js';
+
+/** What `--source` resolves to: the media service, the input injector where there is a desktop, and how to stop them. */
+export interface RunningSource {
+  name: string;
+  media: MediaService;
+  input: InputInjector | null;
+  health(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+const log = logger('source');
+
+/**
+ * Brings the source up bottom-up: the virtual desktop (Xvfb + app) when asked for, then the media service
+ * capturing it (or the test pattern), then X input into the same display.
+ */
+export async function startSource(config: Config): Promise<RunningSource> {
+  const { width, height } = config.resolution;
+  let desktop: VirtualDesktop | null = null;
+  let display: string | null = null;
+  if (config.source === 'virtual') {
+    desktop = new VirtualDesktop({ width, height, app: config.app });
+    await desktop.start();
+    display = desktop.display;
+  } else if (config.source === 'x11') {
+    display = config.display ?? null;
+  }
+  const spec: SourceSpec = display ? { kind: 'x11', display } : { kind: 'test' };
+  const stops: (() => Promise<void>)[] = desktop ? [() => desktop.stop()] : [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error({ err }, 'error while stopping the source'));
+  };
+  try {
+    const media = await GstreamerMediaService.create({
+      source: spec,
+      framerate: config.framerate,
+      bitrate: config.bitrate,
+      width,
+      height,
+      // werift leaves loopback out unless named; other interfaces it gathers by itself.
+      iceAddresses: ['127.0.0.1'],
+      iceServers: config.iceServers,
+    });
+    stops.push(() => media.stop());
+    let input: InputInjector | null = null;
+    if (display && config.input !== 'none') {
+      const fixed = display;
+      input = await X11InputInjector.create({ display: () => desktop?.display ?? fixed });
+      const injector = input;
+      stops.push(() => injector.close());
+    }
+    return {
+      name: config.source,
+      media,
+      input,
+      health: () => ({ source: config.source, ...(display ? { display } : {}), codecs: media.codecs }),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
