@@ -249,6 +249,8 @@ function formatBitrate(kbps: number): string {
 function drawSpark(): void {
   const line = document.querySelector<SVGPolylineElement>('#spark polyline');
   if (!line) return;
+  // A line needs two points: until then the chart and its label stay hidden.
+  for (const id of ['spark', 'spark-label']) document.getElementById(id)?.toggleAttribute('hidden', bitrates.length < 2);
   const max = Math.max(1, ...bitrates);
   const step = 120 / 59;
   const offset = 60 - bitrates.length;
