@@ -105,9 +105,18 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   }
 
   /** `:N`, valid once start() resolved. */
+  /**
+   * `:N` while the display is up. Throws before start() resolved and while Xvfb is being restarted:
+   * the old number may belong to another X server by then (use 'display-ready', or readyDisplay).
+   */
   get display(): string {
-    if (this.displayNumber === null) throw new Error('virtual desktop not started');
+    if (this.state !== 'ready' || this.displayNumber === null) throw new Error(`virtual desktop not ready (${this.state})`);
     return `:${this.displayNumber}`;
+  }
+
+  /** `:N` while the display is up, else null. */
+  get readyDisplay(): string | null {
+    return this.state === 'ready' && this.displayNumber !== null ? `:${this.displayNumber}` : null;
   }
 
   get ready(): boolean {
@@ -207,8 +216,25 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     }
     this.displayNumber = number;
     child.once('exit', (code, signal) => this.onXvfbExit(child, `Xvfb exited (code ${code}, signal ${signal}): ${stderrTail().trim().slice(-300)}`));
-
-    const monitor = await XConnection.connect(`:${number}`);
+    const display = `:${number}`;
+    let monitor: XConnection | null = null;
+    try {
+      monitor = await XConnection.connect(display);
+      if (this.stopped()) throw new Error('virtual desktop stopped while starting');
+      monitor.on('event', (ev) => this.onMonitorEvent(ev));
+      monitor.on('x-error', (err) => log.debug({ code: err.error, seq: err.seq }, 'X error on the desktop monitor connection'));
+      monitor.setAutoRepeat(false);
+      monitor.selectInput(monitor.root, EventMask.StructureNotify | EventMask.SubstructureNotify);
+      if (this.options.freeVendorKeycodes !== false) await freeVendorKeycodes(monitor);
+      const geometry = await monitor.getGeometry();
+      this.currentSize = { width: geometry.width, height: geometry.height };
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Xvfb on ${display} exited while starting`);
+    } catch (err) {
+      monitor?.destroy();
+      if (this.xvfb === child) this.xvfb = null;
+      await terminate(child);
+      throw err;
+    }
     if (this.stopped()) {
       monitor.destroy();
       throw new Error('virtual desktop stopped while starting');
@@ -217,22 +243,16 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     monitor.on('close', () => {
       if (this.monitor === monitor) this.monitor = null;
     });
-    monitor.on('event', (ev) => this.onMonitorEvent(ev));
-    monitor.on('x-error', (err) => log.debug({ code: err.error, seq: err.seq }, 'X error on the desktop monitor connection'));
-    monitor.setAutoRepeat(false);
-    monitor.selectInput(monitor.root, EventMask.StructureNotify | EventMask.SubstructureNotify);
-    if (this.options.freeVendorKeycodes !== false) await freeVendorKeycodes(monitor);
-    const geometry = await monitor.getGeometry();
-    this.currentSize = { width: geometry.width, height: geometry.height };
 
     this.state = 'ready';
-    log.info({ display: this.display, width: geometry.width, height: geometry.height }, 'virtual desktop ready');
-    this.emit('display-ready', this.display);
+    log.info({ display, ...this.currentSize }, 'virtual desktop ready');
+    this.emit('display-ready', display);
     this.startApp();
   }
 
   private onXvfbExit(child: ChildProcess, reason: string): void {
-    if (this.xvfb !== child || this.state === 'stopped') return;
+    // While starting, startXvfb() sees the exit itself and fails (start() rejects, or a restart is retried).
+    if (this.xvfb !== child || this.state !== 'ready') return;
     this.xvfb = null;
     this.monitor?.destroy();
     this.monitor = null;
@@ -249,6 +269,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   }
 
   private scheduleXvfbRestart(wanted: number | null): void {
+    if (this.xvfbTimer) clearTimeout(this.xvfbTimer);
     const delay = this.xvfbDelay;
     this.xvfbDelay = Math.min(this.maxDelay, this.xvfbDelay * 2);
     this.xvfbTimer = setTimeout(() => {

@@ -23,8 +23,11 @@ interface Deferred {
 }
 
 export interface X11InputInjectorOptions {
-  /** The X display, or a function giving the current one (a virtual desktop may come back on another number). */
-  display: string | (() => string);
+  /**
+   * The X display, or a function giving the current one: a virtual desktop may come back on another
+   * number (`() => desktop.readyDisplay`). Null, or a throw, means "not now": the injector retries.
+   */
+  display: string | (() => string | null);
   /** Turn the server's key autorepeat off on connect (DESIGN.md: client repeats must not be doubled). Default true. */
   disableAutoRepeat?: boolean;
   /** Events sent but not yet known processed by the server before mouse moves are coalesced. Default 64. */
@@ -180,8 +183,9 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
     };
   }
 
-  /** Resolves when the server has processed every event sent so far (tests, benchmarks). */
+  /** Resolves when the server has processed every event given so far, waiting ones included (tests, benchmarks). */
   async flush(): Promise<void> {
+    while (this.deferred.length > 0 && this.conn) await new Promise((r) => setTimeout(r, 5));
     if (this.pendingMove && this.conn) {
       const [x, y] = this.pendingMove;
       this.pendingMove = null;
@@ -220,6 +224,7 @@ export class X11InputInjector extends EventEmitter<InjectorEvents> implements In
 
   private async connectOnce(): Promise<void> {
     const display = typeof this.options.display === 'function' ? this.options.display() : this.options.display;
+    if (!display) throw new Error('the X display is not available');
     const conn = await XConnection.connect(display, { xtest: true, timeoutMs: this.options.connectTimeoutMs ?? 5000 });
     if (this.closed) {
       conn.destroy();

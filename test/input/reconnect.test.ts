@@ -18,7 +18,7 @@ describe('input survives the display going away and coming back', () => {
   before(async () => {
     desktop = new VirtualDesktop({ width: 640, height: 480, app: null, restartDelayMs: { min: 50, max: 200 } });
     await desktop.start();
-    injector = await X11InputInjector.create({ display: () => desktop.display, reconnectDelayMs: { min: 50, max: 200 } });
+    injector = await X11InputInjector.create({ display: () => desktop.readyDisplay, reconnectDelayMs: { min: 50, max: 200 } });
     desktop.on('display-ready', () => injector.reconnect());
   });
 
@@ -65,7 +65,8 @@ describe('input survives the display going away and coming back', () => {
     peer.key({ key: 'x' });
     peer.releaseAll();
     await connected;
-    assert.deepEqual(injector.screenSize, { width: 640, height: 480 });
+    assert.deepEqual(injector.screenSize, { width: 640, height: 480 }, 'connected to our desktop, not another on the old number');
+    assert.equal(injector.stats().display, desktop.display);
     const observer = await observe();
     peer.mouseMove({ x: 160, y: 120 });
     await injector.flush();
