@@ -52,9 +52,11 @@ export async function startSource(config: Config): Promise<RunningSource> {
     let input: InputInjector | null = null;
     if (display && config.input !== 'none') {
       const fixed = display;
-      input = await X11InputInjector.create({ display: () => desktop?.display ?? fixed });
-      const injector = input;
+      // While a virtual desktop restarts Xvfb there is no display (null); the injector waits and retries.
+      const injector = await X11InputInjector.create({ display: () => (desktop ? desktop.readyDisplay : fixed) });
+      desktop?.on('display-ready', () => injector.reconnect());
       stops.push(() => injector.close());
+      input = injector;
     }
     return {
       name: config.source,

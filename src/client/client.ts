@@ -320,7 +320,7 @@ export class StreamgateClient extends TypedEmitter<StreamgateClientEvents> imple
     if (typeof devicePixelRatio === 'number') clientInfo.device_pixel_ratio = devicePixelRatio;
     const data: ClientMessageData<'hello'> = {
       client_info: { ...clientInfo, ...this.options.clientInfo },
-      capabilities: ['webrtc', 'video', 'audio', 'input-events', 'mouse-wheel', 'data-channel', 'resume'],
+      capabilities: ['webrtc', 'video', 'audio', 'input-events', 'mouse-wheel', 'mouse-press-release', 'data-channel', 'resume'],
       supported_protocols: ['1.0'],
     };
     if (this.resume) {

@@ -27,6 +27,7 @@ const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
   { flag: 'rate-limit', key: 'rateLimit', help: 'messages per second per peer (burst 2×)', default: '100' },
   { flag: 'input-rate-limit', key: 'inputRateLimit', help: 'input events per second per peer (burst 2×)', default: '2000' },
   { flag: 'web-root', key: 'webRoot', help: 'folder served at / (default: the built viewer)' },
+  { flag: 'resume-grace', key: 'resumeGrace', help: 'ms a dropped session (and its media) waits to be resumed', default: '15000' },
   { flag: 'max-peers-per-ip', key: 'maxPeersPerIp', help: 'most connections from one address', default: '50' },
   { flag: 'max-negotiations', key: 'maxNegotiations', help: 'offers being created at once; more wait their turn', default: '4' },
   { flag: 'auth-token', key: 'authToken', help: 'turn auth on: a shared secret token (grants the control role)' },

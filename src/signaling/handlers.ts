@@ -57,6 +57,13 @@ function sendWelcome(ctx: SignalingContext, connection: Connection, session: Ses
   );
 }
 
+/** The capability a client announces to get PROTOCOL.md's separate `down`/`up` for `mouse-click`. */
+export const PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
+
+function announcesPressRelease(message: ClientMessageOf<'hello'>): boolean {
+  return message.data.capabilities?.includes(PRESS_RELEASE_CAPABILITY) ?? false;
+}
+
 function onHello(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'hello'>): void {
   connection.peerId = message.peer_id;
   if (connection.session) {
@@ -70,16 +77,22 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
     const older = previous.connection;
     previous.input?.releaseAll();
     older.session = null;
+    if (previous.expiry) clearTimeout(previous.expiry);
+    previous.expiry = null;
     previous.connection = connection;
     previous.peerId = message.peer_id;
+    previous.pressRelease = announcesPressRelease(message);
     connection.session = previous;
-    if (connection.principal.role !== 'control') ctx.control.leave(previous.id);
+    // A resumed session rejoins control at the back; view-only credentials leave it.
+    if (connection.principal.role === 'control') ctx.control.join(previous.id);
+    else ctx.control.leave(previous.id);
     older.close(4001, 'replaced by a newer connection of this session');
-    ctx.log.info({ session: previous.id, from: older.id, to: connection.id }, 'session taken over');
+    ctx.log.info({ session: previous.id, from: older.id, to: connection.id }, 'session resumed');
     sendWelcome(ctx, connection, previous, true, message.message_id);
     return;
   }
   const session = ctx.sessions.create(connection, message.peer_id);
+  session.pressRelease = announcesPressRelease(message);
   connection.session = session;
   connection.log.info({ session: session.id, peer_id: message.peer_id }, 'session registered');
   // View-only credentials never take part in control.
@@ -214,6 +227,17 @@ function peerInput(ctx: SignalingContext, session: Session): PeerInput {
   return session.input;
 }
 
+function onMouseClick(ctx: SignalingContext, session: Session, message: ClientMessageOf<'mouse-click'>): void {
+  const input = peerInput(ctx, session);
+  const { action } = message.data;
+  // Seed semantics unless the client asked for press/release: its every click says "down" and never "up".
+  if (!session.pressRelease && action !== undefined && action !== 'click') {
+    if (action === 'down') input.mouseClick({ ...message.data, action: 'click' });
+    return;
+  }
+  input.mouseClick(message.data);
+}
+
 function onControl(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-control' | 'release-control'>): void {
   const session = requireSession(connection);
   if (message.type === 'release-control') {
@@ -248,7 +272,7 @@ export async function dispatch(ctx: SignalingContext, connection: Connection, me
     case 'mouse-move':
       return peerInput(ctx, requireSession(connection)).mouseMove(message.data);
     case 'mouse-click':
-      return peerInput(ctx, requireSession(connection)).mouseClick(message.data);
+      return onMouseClick(ctx, requireSession(connection), message);
     case 'mouse-wheel':
       return peerInput(ctx, requireSession(connection)).mouseWheel(message.data);
     case 'key-press':

@@ -18,6 +18,13 @@ export class Session {
   lastOffer: OfferRequest | null = null;
   /** Set once its first welcome went out: notifications (e.g. `control`) never precede the welcome. */
   welcomed = false;
+  /** Set while the session has no connection and waits for a resume (`--resume-grace`). */
+  expiry: NodeJS.Timeout | null = null;
+  /**
+   * The client announced `mouse-press-release` in hello: `mouse-click` `down` and `up` are separate.
+   * Without it, `down` is a whole click: the JS seed sends `action:"down"` on every click and never `up`.
+   */
+  pressRelease = false;
   /** Negotiations of one session run one at a time, in arrival order. */
   negotiation: Promise<void> = Promise.resolve();
 

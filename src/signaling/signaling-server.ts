@@ -9,7 +9,7 @@ import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
 import { InputControl } from './input-control.js';
-import { SessionRegistry } from './session.js';
+import { SessionRegistry, type Session } from './session.js';
 import type { SignalingContext, SignalingDeps } from './signaling-context.js';
 import { CpuSampler } from './system-stats.js';
 import { Traffic } from './traffic.js';
@@ -17,6 +17,8 @@ import { Traffic } from './traffic.js';
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with 1009 itself. */
 const OVERSIZE_READ_FACTOR = 16;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+/** Closes after which nobody comes back: a client leaving on purpose, or one refused by policy. The rest may resume. */
+const FINAL_CLOSE_CODES = new Set([1000, 1001, 1008, 1009, 1013]);
 /** setTimeout's limit; credentials valid for longer are simply not timed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -31,6 +33,7 @@ export class SignalingServer {
   private readonly perAddress = new Map<string, number>();
   private readonly livenessTimer: NodeJS.Timeout;
   private nextId = 0;
+  private closing = false;
 
   constructor(deps: SignalingDeps) {
     const ctx: SignalingContext = {
@@ -132,10 +135,23 @@ export class SignalingServer {
     connection.log.info({ code, reason, session: session?.id, ...connection.traffic.snapshot() }, 'connection closed');
     if (!session) return;
     connection.session = null;
+    // Nothing stays pressed and nobody keeps control while away; media waits for a resume.
     session.input?.releaseAll();
-    session.viewer?.close();
-    this.ctx.sessions.delete(session);
     this.ctx.control.leave(session.id);
+    if (this.ctx.config.resumeGrace === 0 || this.closing || FINAL_CLOSE_CODES.has(code)) {
+      this.dispose(session);
+      return;
+    }
+    session.expiry = setTimeout(() => this.dispose(session), this.ctx.config.resumeGrace);
+    session.expiry.unref();
+  }
+
+  private dispose(session: Session): void {
+    if (session.expiry) clearTimeout(session.expiry);
+    session.expiry = null;
+    session.viewer?.close();
+    session.viewer = null;
+    this.ctx.sessions.delete(session);
   }
 
   /** Pings every peer and closes those silent for longer than the liveness timeout (4000). */
@@ -164,7 +180,9 @@ export class SignalingServer {
 
   /** Closes every connection with 1001 and waits (bounded) for them to go. */
   async shutdown(timeoutMs = 2000): Promise<void> {
+    this.closing = true;
     clearInterval(this.livenessTimer);
+    for (const session of [...this.ctx.sessions.all()]) if (session.expiry) this.dispose(session);
     for (const connection of this.connections) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
     const deadline = Date.now() + timeoutMs;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
