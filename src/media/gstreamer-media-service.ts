@@ -7,7 +7,7 @@ import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
 
 const log = logger('media.service');
 
-const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_000, keyframeIntervalMs: 500 };
+const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_000, keyframeIntervalMs: 300 };
 
 /**
  * The media layer: GStreamer encoders in worker processes (one per source and codec, plus one for the

@@ -62,7 +62,10 @@ export function describePipeline(spec: StreamSpec, port: number): WorkerConfig {
           'video/x-raw,format=I420',
           `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} key-int-max=${keyint}`,
           'video/x-h264,profile=constrained-baseline',
-          `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=zero-latency pt=${VIDEO_PT} mtu=${RTP_MTU}`,
+          // SPS/PPS with every IDR, each NAL unit in its own packet: with aggregate-mode=zero-latency (or max)
+          // Chromium dropped the frame after every forced IDR and sent a PLI, a keyframe loop at ~3/s
+          // (measured: 30 PLIs in 9 s with zero-latency, 0 with none).
+          `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=none pt=${VIDEO_PT} mtu=${RTP_MTU}`,
         ]
       : [
           `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,

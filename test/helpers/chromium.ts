@@ -45,6 +45,7 @@ export interface InboundRtp {
 
 interface PageWindow {
   pc: RTCPeerConnection;
+  firstFrameAt: number | null;
   candidates: BrowserCandidate[];
   streams: number;
   channels: Record<string, RTCDataChannel>;
@@ -62,6 +63,7 @@ export class BrowserPeer {
       w.candidates = [];
       w.streams = 0;
       w.channels = {};
+      w.firstFrameAt = null;
       w.pc = new RTCPeerConnection();
       w.pc.ondatachannel = (event) => {
         w.channels[event.channel.label] = event.channel;
@@ -74,7 +76,11 @@ export class BrowserPeer {
         const stream = event.streams[0];
         if (!stream) return;
         w.streams = event.streams.length;
-        (document.getElementById('v') as HTMLVideoElement).srcObject = stream;
+        const video = document.getElementById('v') as HTMLVideoElement;
+        video.srcObject = stream;
+        video.requestVideoFrameCallback(() => {
+          w.firstFrameAt ??= Date.now();
+        });
       };
     });
     return new BrowserPeer(page);
@@ -120,6 +126,11 @@ export class BrowserPeer {
       },
       [label, text] as const,
     );
+  }
+
+  /** Wall-clock time (Date.now(), ms) the <video> presented its first frame; null before that. */
+  firstFrameAt(): Promise<number | null> {
+    return this.page.evaluate(() => (window as unknown as PageWindow).firstFrameAt);
   }
 
   connectionState(): Promise<string> {

@@ -17,7 +17,7 @@ const h264: StreamSpec = {
 test('H.264 is forced to I420 constrained baseline (what the offer promises) with a 3 s GOP', () => {
   const { launch, control } = describePipeline(h264, 5004);
   assert.match(launch, /video\/x-raw,format=I420 ! x264enc [^!]*key-int-max=90[^!]*! video\/x-h264,profile=constrained-baseline/);
-  assert.match(launch, /rtph264pay name=vpay config-interval=-1 aggregate-mode=zero-latency/);
+  assert.match(launch, /rtph264pay name=vpay config-interval=-1 aggregate-mode=none/);
   assert.match(launch, /udpsink host=127\.0\.0\.1 port=5004/);
   assert.deepEqual(control, { encoder: 'venc', bitrateProperty: 'bitrate', unitsPerKbit: 1, keyUnitElement: 'vpay' });
 });
