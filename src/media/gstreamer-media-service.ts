@@ -1,8 +1,8 @@
 import { logger } from '../log.js';
 import { probeCapabilities, type Capabilities } from './capabilities.js';
 import { streamKey, type StreamSpec } from './pipeline-description.js';
-import { StreamPipeline, type PipelineOptions } from './stream-pipeline.js';
-import type { MediaService, MediaSettings, VideoCodec } from './types.js';
+import { StreamPipeline, type PipelineOptions, type PipelineStats } from './stream-pipeline.js';
+import { MediaError, type MediaService, type MediaSettings, type VideoCodec } from './types.js';
 import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
 
 const log = logger('media.service');
@@ -73,8 +73,17 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
       codecs: this.codecs,
       audio: this.audio,
       viewers: this.viewers.size,
-      pipelines: this.started.map((pipeline) => pipeline.stats()),
+      pipelines: this.streamStats(),
     };
+  }
+
+  /** Every encoder started so far (idle ones included), typed for metrics. */
+  streamStats(): PipelineStats[] {
+    return this.started.map((pipeline) => pipeline.stats());
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
   }
 
   stop(): Promise<void> {
@@ -89,6 +98,7 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
   }
 
   private pipeline(spec: StreamSpec): Promise<StreamPipeline> {
+    if (this.stopping) return Promise.reject(new MediaError('MEDIA_UNAVAILABLE', 'the media service has stopped'));
     const key = streamKey(spec);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {

@@ -21,7 +21,10 @@ export interface MediaSettings {
   /** Video size of the `test` source; X sources stream the screen's own size. */
   width: number;
   height: number;
-  /** Address werift offers for host candidates; loopback for tests. */
+  /**
+   * Host addresses werift offers in addition to the machine's own interfaces, which it finds itself but
+   * without loopback: e.g. `127.0.0.1` for a browser on the same host (tests).
+   */
   iceAddresses: string[];
   iceServers: { urls: string | string[]; username?: string; credential?: string }[];
 }
@@ -50,7 +53,7 @@ export interface ViewerEvents {
   candidate: [IceCandidate];
   /** RTCPeerConnection connection state changes. */
   state: [string];
-  /** The pipeline serving this viewer went down (true) or came back (false); signaling tells the peer. */
+  /** A pipeline serving this viewer went down (the string says why); signaling tells the peer MEDIA_UNAVAILABLE. */
   'media-down': [string];
   /** The pipeline is back: signaling sends a fresh offer (renegotiation). */
   'media-up': [];
@@ -64,7 +67,10 @@ export interface MediaViewer extends EventEmitter<ViewerEvents> {
   createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }>;
   /** Throws MediaError NO_ACTIVE_SESSION (no offer outstanding) or INVALID_SDP. */
   applyAnswer(sdp: string): Promise<void>;
-  /** Queued until the answer is applied; `.local` mDNS candidates are dropped. Throws NO_ACTIVE_SESSION without an offer. */
+  /**
+   * Queued until the answer is applied; `.local` mDNS candidates are dropped, and so is a candidate the peer
+   * connection refuses (e.g. one of an ICE generation a restart replaced). Throws NO_ACTIVE_SESSION without an offer.
+   */
   addRemoteCandidate(candidate: IceCandidate): Promise<void>;
   /** Figures for the `webrtc` section of `stats`. */
   stats(): Promise<Record<string, unknown>>;

@@ -58,6 +58,8 @@ interface MediaLeg {
   codec?: VideoCodec;
   detach?: () => void;
   down: boolean;
+  /** RTP of a newly attached encoder waits for the answer that negotiates its codec. */
+  held: boolean;
   lastSsrc?: number;
   jitterSeconds: number | null;
   firCount: number;
@@ -110,6 +112,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       this.offerOutstanding = false;
       this.answerApplied = true;
       this.resumeRestartedIce(pc);
+      for (const leg of [this.legs.video, this.legs.audio]) if (leg) leg.held = false;
       const queued = this.pendingCandidates;
       this.pendingCandidates = [];
       for (const candidate of queued) await this.applyCandidate(pc, candidate);
@@ -188,8 +191,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     const pc = (this.pc ??= this.createPeerConnection());
     // The encoders start while the offer is made: the first viewer's wait is the longer of the two.
     const attached = Promise.all([
-      this.setLeg(pc, 'video', codec ?? undefined),
-      this.setLeg(pc, 'audio', request.audio ? 'OPUS' : undefined),
+      this.setLeg(pc, 'video', codec ?? undefined, renegotiating),
+      this.setLeg(pc, 'audio', request.audio ? 'OPUS' : undefined, renegotiating),
     ]);
     const [failure, sdp] = await Promise.all([
       attached.then(() => undefined, (err: unknown) => err),
@@ -267,7 +270,12 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
    * Points a kind at the encoder it should get (or none): creates the transceiver the first time,
    * switches encoders on a codec change, and pauses the transceiver when the kind is no longer wanted.
    */
-  private async setLeg(pc: RTCPeerConnection, kind: 'video' | 'audio', codec: VideoCodec | 'OPUS' | undefined): Promise<void> {
+  private async setLeg(
+    pc: RTCPeerConnection,
+    kind: 'video' | 'audio',
+    codec: VideoCodec | 'OPUS' | undefined,
+    renegotiating: boolean,
+  ): Promise<void> {
     let leg = this.legs[kind];
     if (!codec) {
       if (leg) {
@@ -279,7 +287,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     if (!leg) {
       const track = new MediaStreamTrack({ kind });
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
-      const created: MediaLeg = { transceiver, track, down: false, jitterSeconds: null, firCount: 0 };
+      const created: MediaLeg = { transceiver, track, down: false, held: false, jitterSeconds: null, firCount: 0 };
       this.legs[kind] = leg = created;
       const clockRate = kind === 'video' ? 90000 : 48000;
       transceiver.sender.onRtcp.subscribe((packet) => {
@@ -306,10 +314,12 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       up: () => this.setDown(current, false),
     });
     if (this.closed) detach();
-    else Object.assign(current, { pipeline, detach, codec: wanted });
+    // Until the peer accepts the new codec, its packets would arrive under the old payload type.
+    else Object.assign(current, { pipeline, detach, codec: wanted, held: renegotiating });
   }
 
   private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
+    if (leg.held) return;
     // A restarted or switched encoder starts a new SSRC with its own sequence numbers and timestamps;
     // werift then keeps the viewer's stream continuous instead of jumping.
     if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });

@@ -99,6 +99,18 @@ describe('server-offered media in headless Chromium', { timeout: 180_000 }, () =
     assert.equal(await peer.connectionState(), 'connected');
   });
 
+  test('renegotiating with other codec preferences switches the viewer to that encoder', async () => {
+    const { peer, session } = await fixture.watch({ ...BOTH, codecPreferences: ['VP8'] });
+    await peer.waitForInbound(decoding);
+    await session.renegotiate({ ...BOTH, codecPreferences: ['H264'] });
+    assert.equal(session.codec, 'H264');
+    const inbound = await peer.waitForInbound((i) => video(i)?.codec === 'video/H264' && decoding(i));
+    assert.equal(video(inbound)?.codec, 'video/H264');
+    const decodedAfter = video(inbound)?.framesDecoded ?? 0;
+    const later = await peer.waitForInbound((i) => (video(i)?.framesDecoded ?? 0) > decodedAfter + 30);
+    assert.ok((video(later)?.framesDecoded ?? 0) > decodedAfter + 30, 'H.264 frames keep being decoded');
+  });
+
   test('five viewers of one source all decode from one encoder process', async () => {
     const watchers = await Promise.all(
       Array.from({ length: 5 }, (_, i) => fixture.watch({ ...BOTH, codecPreferences: ['H264'] }, `five-${i}`)),

@@ -1,0 +1,52 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { PipelineStats } from './stream-pipeline.js';
+
+/** What the metrics read, at scrape time. */
+export interface MediaFigures {
+  readonly viewerCount: number;
+  streamStats(): PipelineStats[];
+}
+
+type Figure = 'running' | 'restarts' | 'cpuPercent' | 'bitrateKbps' | 'sentKbps' | 'fps' | 'framesSent' | 'keyframesRequested' | 'keyframesForced';
+
+const PER_STREAM: [Figure, string, string][] = [
+  ['running', 'streamgate_media_pipeline_running', '1 while the encoder sends RTP, 0 while idle, starting or restarting'],
+  ['restarts', 'streamgate_media_pipeline_restarts', 'Times the encoder was restarted after dying (monotonic)'],
+  ['cpuPercent', 'streamgate_media_encoder_cpu_percent', 'CPU of the encoder worker process, % of one core'],
+  ['bitrateKbps', 'streamgate_media_encoder_bitrate_kbps', 'Bitrate the video encoder is set to'],
+  ['sentKbps', 'streamgate_media_sent_kbps', 'RTP bitrate the encoder sent over the last second'],
+  ['fps', 'streamgate_media_fps', 'Video frames the encoder sent over the last second'],
+  ['framesSent', 'streamgate_media_frames_sent', 'Video frames sent since start (monotonic)'],
+  ['keyframesRequested', 'streamgate_media_keyframes_requested', 'Keyframe requests from viewers (join, PLI, FIR; monotonic)'],
+  ['keyframesForced', 'streamgate_media_keyframes_forced', 'Keyframes forced on the encoder after throttling (monotonic)'],
+];
+
+/**
+ * The media figures as Prometheus gauges, read from the service when scraped (no bookkeeping of our own).
+ * Values that only grow are gauges too: they are copied from the encoder's own counts, not incremented here.
+ */
+export function registerMediaMetrics(registry: Registry, media: MediaFigures): void {
+  new Gauge({
+    name: 'streamgate_media_viewers',
+    help: 'Open media sessions (peer connections)',
+    registers: [registry],
+    collect() {
+      this.set(media.viewerCount);
+    },
+  });
+  for (const [figure, name, help] of PER_STREAM) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['stream', 'codec'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const stats of media.streamStats()) {
+          const value = figure === 'running' ? Number(stats.state === 'running') : stats[figure];
+          if (value !== null) this.set({ stream: stats.stream, codec: stats.codec }, value);
+        }
+      },
+    });
+  }
+}
