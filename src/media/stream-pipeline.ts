@@ -13,6 +13,11 @@ import { isWorkerMessage, type ParentMessage } from './worker-protocol.js';
 const WORKER_PATH = fileURLToPath(
   new URL(`./pipeline-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
+/**
+ * The worker inherits our Node flags (a loader such as tsx's included) but not those that would give it
+ * a second inspector on our port, make it a test run, or watch files.
+ */
+const WORKER_EXEC_ARGV = process.execArgv.filter((flag) => !/^--(inspect|debug|test|watch)/.test(flag));
 
 export type PipelineState = 'idle' | 'starting' | 'running' | 'restarting' | 'stopping';
 
@@ -220,7 +225,10 @@ export class StreamPipeline {
       this.onWorkerGone(undefined, (err as Error).message);
       return;
     }
-    const worker = fork(WORKER_PATH, [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const worker = fork(WORKER_PATH, [JSON.stringify(config)], {
+      execArgv: WORKER_EXEC_ARGV,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     this.worker = worker;
     this.cpu = { micros: 0, at: performance.now(), percent: null };
     let lastError = 'the media pipeline exited';
@@ -239,7 +247,7 @@ export class StreamPipeline {
     });
     this.meterTimer ??= setInterval(() => this.sampleMeter(), 1000);
     this.meterTimer.unref();
-    this.log.info({ pid: worker.pid, restart: restarting }, 'pipeline worker started');
+    this.log.info({ workerPid: worker.pid, restart: restarting }, 'pipeline worker started');
   }
 
   private onWorkerGone(worker: ChildProcess | undefined, reason: string): void {

@@ -15,7 +15,7 @@ import {
 import { logger, type Logger } from '../log.js';
 import type { IceCandidate } from '../protocol/index.js';
 import { pickCodec } from './capabilities.js';
-import { isMdnsCandidate, sdpCandidates } from './ice-candidates.js';
+import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
 import type { StreamPipeline } from './stream-pipeline.js';
 import { ViewerStatsCollector, type LegFigures } from './viewer-stats.js';
@@ -49,13 +49,16 @@ const FIR_FMT = 4;
 /** The label of the data channel that carries input events. */
 export const INPUT_CHANNEL = 'input';
 
+/** What a leg is fed from: a video encoder of this codec, or the source's Opus encoder. */
+type Encoding = VideoCodec | 'OPUS';
+
 /** One kind of media sent to this viewer: its own werift track, fed from a shared encoder. */
 interface MediaLeg {
   transceiver: RTCRtpTransceiver;
   track: MediaStreamTrack;
   /** The encoder feeding the track, while attached. */
   pipeline?: StreamPipeline;
-  codec?: VideoCodec;
+  encoding?: Encoding;
   detach?: () => void;
   down: boolean;
   /** RTP of a newly attached encoder waits for the answer that negotiates its codec. */
@@ -79,6 +82,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private offerOutstanding = false;
   private answerApplied = false;
   private pendingCandidates: IceCandidate[] = [];
+  /** Local candidates gathered while an offer is being made: they go into its SDP. */
+  private gatheredForOffer: string[] = [];
   /** Local candidates already in the offer's SDP are not trickled again. */
   private offeredCandidates = new Set<string>();
   private trickling = false;
@@ -140,7 +145,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       if (!leg?.pipeline) continue;
       legs.push({
         kind,
-        codec: leg.codec ?? 'OPUS',
+        codec: leg.encoding ?? 'none',
         sender: leg.transceiver.sender,
         pipeline: leg.pipeline.stats(),
         jitterSeconds: leg.jitterSeconds,
@@ -233,7 +238,12 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   }
 
   private onLocalCandidate(candidate: RTCIceCandidate | undefined): void {
-    if (!this.trickling || !candidate || this.offeredCandidates.has(candidate.candidate)) return;
+    if (!candidate) return;
+    if (!this.trickling) {
+      this.gatheredForOffer.push(candidate.candidate);
+      return;
+    }
+    if (this.offeredCandidates.has(candidate.candidate)) return;
     this.emit('candidate', {
       candidate: candidate.candidate,
       sdpMid: candidate.sdpMid ?? '0',
@@ -244,14 +254,16 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   private async makeOffer(pc: RTCPeerConnection, iceRestart: boolean): Promise<string> {
     this.trickling = false;
+    this.gatheredForOffer = [];
     const offer = await pc.createOffer({ iceRestart });
     const gathering = pc.setLocalDescription(offer);
     this.gathering = gathering.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([gathering, new Promise((resolve) => (timer = setTimeout(resolve, GATHER_WAIT_MS)))]);
     clearTimeout(timer);
-    const sdp = pc.localDescription?.sdp;
-    if (!sdp) throw new MediaError('MEDIA_UNAVAILABLE', 'the peer connection produced no offer');
+    const snapshot = pc.localDescription?.sdp;
+    if (!snapshot) throw new MediaError('MEDIA_UNAVAILABLE', 'the peer connection produced no offer');
+    const sdp = withCandidates(snapshot, this.gatheredForOffer);
     this.offeredCandidates = sdpCandidates(sdp);
     this.trickling = true;
     void gathering.then(
@@ -273,11 +285,11 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private async setLeg(
     pc: RTCPeerConnection,
     kind: 'video' | 'audio',
-    codec: VideoCodec | 'OPUS' | undefined,
+    encoding: Encoding | undefined,
     renegotiating: boolean,
   ): Promise<void> {
     let leg = this.legs[kind];
-    if (!codec) {
+    if (!encoding) {
       if (leg) {
         release(leg);
         leg.transceiver.setDirection('inactive');
@@ -299,14 +311,14 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     } else {
       leg.transceiver.setDirection('sendonly');
     }
-    if (kind === 'video' && codec !== 'OPUS') {
-      const parameters = pc.getConfiguration().codecs.video?.find((c) => c.mimeType.toUpperCase() === `VIDEO/${codec}`);
-      if (parameters) leg.transceiver.setCodecPreferences([parameters]);
+    if (encoding !== 'OPUS') {
+      // Only the chosen codec is offered: the one encoder this viewer will get.
+      const offered = pc.getConfiguration().codecs.video?.find((c) => c.mimeType.toUpperCase() === `VIDEO/${encoding}`);
+      if (offered) leg.transceiver.setCodecPreferences([offered]);
     }
-    const wanted = codec === 'OPUS' ? undefined : codec;
-    if (leg.pipeline && leg.codec === wanted) return;
+    if (leg.pipeline && leg.encoding === encoding) return;
     release(leg);
-    const pipeline = codec === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(codec);
+    const pipeline = encoding === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(encoding);
     const current = leg;
     const detach = await pipeline.attach({
       rtp: (packet, header) => this.forward(current, packet, header),
@@ -315,7 +327,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     });
     if (this.closed) detach();
     // Until the peer accepts the new codec, its packets would arrive under the old payload type.
-    else Object.assign(current, { pipeline, detach, codec: wanted, held: renegotiating });
+    else Object.assign(current, { pipeline, detach, encoding, held: renegotiating });
   }
 
   private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
@@ -393,7 +405,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 /** Stops feeding a leg from its encoder (the encoder keeps running for other viewers). */
 function release(leg: MediaLeg): void {
   leg.detach?.();
-  Object.assign(leg, { pipeline: undefined, detach: undefined, codec: undefined, down: false });
+  Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false });
 }
 
 function videoCodecParameters(codec: VideoCodec): RTCRtpCodecParameters {

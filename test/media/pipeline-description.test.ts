@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { pickCodec } from '../../src/media/capabilities.js';
-import { isMdnsCandidate, sdpCandidates } from '../../src/media/ice-candidates.js';
+import { isMdnsCandidate, sdpCandidates, withCandidates } from '../../src/media/ice-candidates.js';
 import { describePipeline, streamKey, type StreamSpec } from '../../src/media/pipeline-description.js';
 
 const h264: StreamSpec = {
@@ -59,4 +59,27 @@ test('mDNS candidates are recognised; SDP candidates are listed in their RTCIceC
   assert.equal(isMdnsCandidate('candidate:1 1 udp 2122260223 127.0.0.1 54321 typ host'), false);
   const sdp = 'v=0\r\na=candidate:1 1 udp 1 127.0.0.1 9 typ host\r\na=mid:0\r\n';
   assert.deepEqual([...sdpCandidates(sdp)], ['candidate:1 1 udp 1 127.0.0.1 9 typ host']);
+});
+
+test('candidates gathered after werift took its SDP snapshot are written into every media section once', () => {
+  const snapshot = [
+    'v=0',
+    'a=group:BUNDLE 0 1',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96',
+    'c=IN IP4 0.0.0.0',
+    'a=candidate:1 1 udp 5 127.0.0.1 9 typ host',
+    'a=ice-ufrag:abcd',
+    'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+    'c=IN IP4 0.0.0.0',
+    'a=ice-ufrag:abcd',
+    '',
+  ].join('\r\n');
+  const first = 'candidate:1 1 udp 5 127.0.0.1 9 typ host';
+  const second = 'candidate:2 1 udp 5 192.0.2.2 9 typ host';
+  const sdp = withCandidates(snapshot, [first, second]);
+  const sections = sdp.split(/\r\n(?=m=)/).slice(1);
+  assert.equal(sections.length, 2);
+  for (const section of sections) assert.deepEqual([...sdpCandidates(section)].sort(), [first, second]);
+  assert.ok(sdp.endsWith('\r\n') && !sdp.includes('\n\n'), 'line endings kept');
+  assert.equal(withCandidates(snapshot, []), snapshot);
 });
