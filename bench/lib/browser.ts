@@ -1,0 +1,43 @@
+/**
+ * Headless Chromium for the benchmarks: the page agent (bench/page/agent.ts + the client SDK) bundled
+ * by esbuild, loaded into a page on the server's own origin so the SDK's WebSocket passes the origin check.
+ */
+import { build } from 'esbuild';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../test/helpers/chromium.js';
+import { ROOT } from './paths.js';
+import { descendants, commandLine } from './proc.js';
+
+let bundle: Promise<string> | undefined;
+
+/** The agent and the SDK as one IIFE script, built from the TypeScript sources. */
+export function agentBundle(): Promise<string> {
+  bundle ??= build({
+    absWorkingDir: ROOT,
+    entryPoints: ['bench/page/agent.ts'],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome120'],
+    write: false,
+    logLevel: 'warning',
+  }).then((r) => r.outputFiles[0]!.text);
+  return bundle;
+}
+
+export { launchChromium };
+
+/** Chromium's processes (children of this Node process), to keep the browser's CPU apart. */
+export function chromiumPids(): number[] {
+  return descendants(process.pid).filter((p) => /chrom/.test(commandLine(p).split(' ')[0] ?? ''));
+}
+
+/** A page on the server's origin with the agent loaded (`window.agent`). */
+export async function agentPage(browser: Browser, serverUrl: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (err) => process.stderr.write(`[page] ${err.message}\n`));
+  await page.goto(`${serverUrl}/healthz`);
+  await page.setContent('<!doctype html><html><body style="margin:0;background:#222"></body></html>');
+  await page.addScriptTag({ content: await agentBundle() });
+  return page;
+}

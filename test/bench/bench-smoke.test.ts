@@ -1,0 +1,52 @@
+/**
+ * The benchmark harness must not rot: every benchmark runs in quick mode (tiny sizes, ~40 s in all) and
+ * must produce numbers and charts. No timing is asserted — figures belong in BENCHMARKS.md, not in tests.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+
+interface QuickResults {
+  results: { name: string; figures: Record<string, any>; charts: { file: string; bytes: number }[]; markdown: string; targets: unknown[] }[];
+  failures: string[];
+}
+
+const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+
+test('every benchmark runs in quick mode and produces figures', { timeout: 240_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'streamgate-bench-smoke-'));
+  try {
+    const json = join(dir, 'quick.json');
+    const { stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+      execFile(process.execPath, [RUN, '--quick', '--json', json], { timeout: 200_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err && !(err as { code?: unknown }).code) reject(err);
+        else resolve({ stdout, stderr });
+      });
+    });
+    const out = JSON.parse(await readFile(json, 'utf8')) as QuickResults;
+    assert.deepEqual(out.failures, [], `benchmarks failed:\n${out.failures.join('\n')}\n--- stderr ---\n${stderr.slice(-4000)}`);
+    const byName = new Map(out.results.map((r) => [r.name, r]));
+    assert.deepEqual([...byName.keys()].sort(), ['encoder', 'fanout', 'glass', 'injection', 'photon', 'signaling', 'ttff']);
+    for (const r of out.results) {
+      assert.ok(r.markdown.includes('|'), `${r.name}: a table`);
+      for (const c of r.charts) assert.ok(c.bytes > 200, `${r.name}: chart ${c.file} drawn`);
+    }
+    const f = (name: string): Record<string, any> => byName.get(name)!.figures;
+    assert.ok(f('ttff').warm.H264.firstFrame.n > 0 && finite(f('ttff').warm.H264.firstFrame.p50), 'ttff: H264 joins timed');
+    assert.ok(f('ttff').warm.VP8.firstFrame.n > 0 && finite(f('ttff').warm.VP8.firstFrame.p50), 'ttff: VP8 joins timed');
+    assert.ok(f('glass').runs[0].glass.n > 0 && finite(f('glass').runs[0].glass.p50), 'glass: clock frames read back');
+    assert.ok(f('photon').all.n > 0 && finite(f('photon').all.p50), 'photon: clicks seen on screen');
+    assert.ok(f('fanout').steps.length >= 2 && f('fanout').steps.every((s: any) => finite(s.serverCpu) && s.fps.n > 0), 'fanout: steps measured');
+    assert.ok(f('signaling').runs.length === 2 && f('signaling').runs.every((r: any) => r.rtt.n > 0 && finite(r.cpu)), 'signaling: both servers measured');
+    assert.ok(f('encoder').encoders.length === 2 && f('encoder').encoders.every((e: any) => finite(e.cpu)), 'encoder: both codecs measured');
+    assert.ok(f('injection').move.n > 0 && f('injection').endToEnd.seen > 0, 'injection: events observed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
