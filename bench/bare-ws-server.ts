@@ -6,6 +6,7 @@
  * Run as a child: prints nothing, reports {ev:'ready', port} over IPC.
  */
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer } from 'ws';
 
 let counter = 0;
@@ -41,7 +42,14 @@ http.listen(0, '127.0.0.1', () => {
   const { port } = http.address() as { port: number };
   process.send?.({ ev: 'ready', port });
 });
+// Event-loop delay measured as Streamgate's /metrics does it (prom-client: monitorEventLoopDelay, 10 ms).
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 process.on('message', (m: { cmd?: string }) => {
   if (m.cmd === 'exit') process.exit(0);
+  if (m.cmd === 'lag') {
+    process.send?.({ ev: 'lag', p99: lag.percentile(99) / 1e9, max: lag.max / 1e9 });
+    lag.reset();
+  }
 });
 process.on('disconnect', () => process.exit(0));

@@ -113,7 +113,7 @@ export async function measureFanout(ctx: BenchContext, server: BenchServer, coun
 
 export async function runFanout(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
-  const counts = ctx.quick ? [1, 2] : [1, 5, 10, 20, 30];
+  const counts = ctx.quick ? [1, 2] : [1, 5, 10, 20, 30, 50];
   const server = await startBenchServer([
     '--source', 'test', '--resolution', '1280x720', '--framerate', String(FPS), '--bitrate', '2500',
     '--max-peers-per-ip', '1000', '--max-peers', '1000',

@@ -32,41 +32,43 @@ interface PathFigures {
 
 export async function runPhoton(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
-  const clicks = ctx.quick ? 4 : 40;
+  const sessions = ctx.quick ? 1 : 2;
+  const clicksPerSession = ctx.quick ? 4 : 20;
+  const clicks = sessions * clicksPerSession;
   const codec = 'H264';
-  const logFile = `${OUT}/painter-photon.jsonl`;
-  const browser = await ctx.browser();
-  const server = await painterServer(30, logFile, ['--input', 'all']);
-  const page = await agentPage(browser, server.url);
   const results: Click[] = [];
-  let dataChannel = false;
+  let dataChannel = true;
   let timeouts = 0;
-  try {
-    await page.evaluate((url) => window.agent.connect(url, 'bench-photon'), server.wsUrl);
-    await page.evaluate((c) => window.agent.join(c, false), codec);
-    dataChannel = await page.evaluate(() => window.agent.waitForDataChannel());
-    await page.evaluate(() => window.agent.openRawSocket());
-    await page.evaluate(() => window.agent.startFrames());
-    await sleep(1000);
-    for (let i = 0; i < clicks; i++) {
-      const via: 'sdk' | 'ws' = i % 2 === 0 ? 'sdk' : 'ws';
-      ctx.log(`input-to-photon click ${i + 1}/${clicks} via ${via}`);
-      const r = (await page.evaluate((v) => window.agent.clickAndWait(v), via)) as { sent: number; frame: FrameSample } | null;
-      if (r) results.push({ via, sent: r.sent, presented: r.frame.presented, received: r.frame.received, pressAt: null });
-      else timeouts++;
-      // Random spacing: clicks must not lock to the capture's phase.
-      await sleep(250 + Math.random() * 250);
+  for (let session = 0; session < sessions; session++) {
+    const logFile = `${OUT}/painter-photon-${session}.jsonl`;
+    const server = await painterServer(30, logFile, ['--input', 'all']);
+    const page = await agentPage(await ctx.browser(), server.url);
+    const mine: Click[] = [];
+    try {
+      await page.evaluate((url) => window.agent.connect(url, 'bench-photon'), server.wsUrl);
+      await page.evaluate((c) => window.agent.join(c, false), codec);
+      dataChannel &&= await page.evaluate(() => window.agent.waitForDataChannel());
+      await page.evaluate(() => window.agent.openRawSocket());
+      await page.evaluate(() => window.agent.startFrames());
+      await sleep(1000);
+      for (let i = 0; i < clicksPerSession; i++) {
+        const via: 'sdk' | 'ws' = i % 2 === 0 ? 'sdk' : 'ws';
+        ctx.log(`input-to-photon session ${session + 1}/${sessions}, click ${i + 1}/${clicksPerSession} via ${via}`);
+        const r = (await page.evaluate((v) => window.agent.clickAndWait(v), via)) as { sent: number; frame: FrameSample } | null;
+        if (r) mine.push({ via, sent: r.sent, presented: r.frame.presented, received: r.frame.received, pressAt: null });
+        else timeouts++;
+        // Random spacing: clicks must not lock to the capture's phase.
+        await sleep(250 + Math.random() * 250);
+      }
+      await page.evaluate(() => window.agent.stopFrames());
+    } finally {
+      await page.close().catch(() => undefined);
+      await server.stop();
     }
-    await page.evaluate(() => window.agent.stopFrames());
-  } finally {
-    await page.close().catch(() => undefined);
-    await server.stop();
-  }
-  // Match presses to clicks: the first press at or after each click was sent.
-  const presses = readPainterLog(logFile).presses.filter((p) => p.inside);
-  for (const c of results) {
-    const press = presses.find((p) => p.at >= c.sent - 1 && p.at <= c.presented);
-    c.pressAt = press?.at ?? null;
+    // Match presses to clicks: the first press between the click leaving and its frame being shown.
+    const presses = readPainterLog(logFile).presses.filter((p) => p.inside);
+    for (const c of mine) c.pressAt = presses.find((p) => p.at >= c.sent - 1 && p.at <= c.presented)?.at ?? null;
+    results.push(...mine);
   }
   const figures = (via: 'sdk' | 'ws'): PathFigures => {
     const rs = results.filter((c) => c.via === via);
@@ -83,7 +85,7 @@ export async function runPhoton(ctx: BenchContext): Promise<SectionResult> {
   const row = (label: string, p: PathFigures): string =>
     `| ${label} | ${p.n} | **${num(p.total.p50)}** | ${num(p.total.p90)} | ${num(p.total.min)}–${num(p.total.max)} | ${num(p.toX.p50)} (p90 ${num(p.toX.p90)}) | ${num(p.toPhoton.p50)} |`;
   const markdown = [
-    `Virtual desktop 1280×720 at 30 fps, ${codec}, the painter as the app (target toggles on each press). ${clicks} clicks, 250–500 ms apart,`,
+    `Virtual desktop 1280×720 at 30 fps, ${codec}, the painter as the app (target toggles on each press). ${clicks} clicks in ${sessions} sessions (each its own server), 250–500 ms apart,`,
     `alternating paths. The SDK ${dataChannel ? 'had its "input" data channel open (input went over WebRTC)' : 'had NO data channel open (input fell back to the WebSocket)'}.`,
     '',
     '| path | clicks | click → photon p50 ms | p90 | min–max | click → X client got it p50 | X client → photon p50 |',

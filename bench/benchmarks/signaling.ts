@@ -5,9 +5,11 @@
  * same JSON (bare-ws-server.ts). Load comes from two generator processes (signaling-loadgen.ts).
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { analyzeProfile, type ProfileLine } from '../lib/cpuprofile.js';
 import { section, type BenchContext, type SectionResult } from '../lib/context.js';
 import { Child } from '../lib/child.js';
-import { ROOT } from '../lib/paths.js';
+import { OUT, ROOT } from '../lib/paths.js';
 import { CpuSampler, rssBytes } from '../lib/proc.js';
 import { startBenchServer } from '../lib/server.js';
 import { num, sleep, summarize, type Summary } from '../lib/stats.js';
@@ -35,8 +37,15 @@ export interface SignalingRun {
   lostPongs: number;
   generatorCpu: number;
   generatorLoopP99Ms: number;
+  /** The server's event-loop delay over the window (10 ms timer: ~10 = no delay). */
+  serverLoopP99Ms: number;
+  serverLoopMaxMs: number;
+  movers: number;
   machineCpu: number;
   rttSample: number[];
+  /** Wall time the measurement window ended and the server had exited (to cut a CPU profile to the window). */
+  windowEndAt: number;
+  stoppedAt: number;
 }
 
 function raiseNofile(pid: number): void {
@@ -47,9 +56,33 @@ function raiseNofile(pid: number): void {
   }
 }
 
-async function startBare(): Promise<{ pid: number; wsUrl: string; stop: () => Promise<void> }> {
+interface Target {
+  pid: number;
+  wsUrl: string;
+  stop: () => Promise<void>;
+  /** Event-loop delay since the last call (p99 and max, seconds, at a 10 ms timer resolution). */
+  lag: () => Promise<{ p99: number; max: number } | null>;
+}
+
+/** Streamgate's own event-loop delay, from its /metrics (prom-client resets the histogram on each scrape). */
+async function metricsLag(url: string): Promise<{ p99: number; max: number } | null> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const read = (name: string): number => Number(new RegExp(`^streamgate_process_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    return { p99: read('p99'), max: read('max') };
+  } catch {
+    return null;
+  }
+}
+
+async function startStreamgate(n: number, nodeArgs: string[] = []): Promise<Target> {
+  const server = await startBenchServer(streamgateArgs(n), { nofile: NOFILE, nodeArgs });
+  return { pid: server.pid, wsUrl: server.wsUrl, stop: () => server.stop(), lag: () => metricsLag(server.url) };
+}
+
+async function startBare(execArgv: string[] = []): Promise<Target> {
   const { fork } = await import('node:child_process');
-  const child = fork(`${ROOT}dist/bench/bare-ws-server.js`, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(`${ROOT}dist/bench/bare-ws-server.js`, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('bare server did not start')), 10_000);
     child.once('message', (m: { port: number }) => {
@@ -61,24 +94,32 @@ async function startBare(): Promise<{ pid: number; wsUrl: string; stop: () => Pr
   return {
     pid: child.pid!,
     wsUrl: `ws://127.0.0.1:${port}/ws`,
+    lag: () =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(null), 2000);
+        child.once('message', (m: { ev?: string; p99?: number; max?: number }) => {
+          clearTimeout(timer);
+          resolve(m.ev === 'lag' ? { p99: m.p99 ?? NaN, max: m.max ?? NaN } : null);
+        });
+        child.send({ cmd: 'lag' });
+      }),
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
+      // An IPC 'exit' lets the process end normally (and write its --cpu-prof profile).
+      child.send({ cmd: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
 
-async function measure(
-  ctx: BenchContext,
-  kind: Kind,
-  n: number,
-  pid: number,
-  wsUrl: string,
-  stop: () => Promise<void>,
-  timing: { idleMs: number; warmupMs: number; measureMs: number },
-): Promise<SignalingRun> {
+async function measure(ctx: BenchContext, kind: Kind, n: number, target: Target, timing: Timing, movers = MOVERS): Promise<SignalingRun> {
+  const { pid, wsUrl, stop } = target;
   const gens: Child[] = [];
+  let windowEndAt = 0;
+  let stoppedAt = 0;
+  let result: SignalingRun;
   try {
     await sleep(500);
     const rss0 = rssBytes(pid) ?? 0;
@@ -97,17 +138,20 @@ async function measure(
     const idleWindow = idle.stop();
     const idleRss = rssBytes(pid) ?? 0;
     // Active: pings every second from everyone, 60 Hz moves from MOVERS of them.
-    const results = gens.map((g) => g.request({ cmd: 'run', movers: Math.ceil(MOVERS / GENERATORS), warmupMs: timing.warmupMs, measureMs: timing.measureMs }, 'result', timing.warmupMs + timing.measureMs + 60_000));
+    const results = gens.map((g) => g.request({ cmd: 'run', movers: Math.ceil(movers / GENERATORS), warmupMs: timing.warmupMs, measureMs: timing.measureMs }, 'result', timing.warmupMs + timing.measureMs + 60_000));
     await sleep(timing.warmupMs);
+    await target.lag();
     const sampler = new CpuSampler({ server: () => [pid], generators: () => gens.map((g) => g.pid) }, 500).start();
     await sleep(timing.measureMs);
     const win = sampler.stop();
+    windowEndAt = Date.now();
+    const lag = await target.lag();
     const reports = await Promise.all(results);
     const rtts = reports.flatMap((r) => r.rtts as number[]);
     const seconds = (reports[0]?.seconds as number) ?? timing.measureMs / 1000;
     const rttSample: number[] = [];
     for (let i = 0; i < rtts.length; i += Math.max(1, Math.floor(rtts.length / 2000))) rttSample.push(rtts[i]!);
-    return {
+    result = {
       kind,
       connections: n,
       connected: ok,
@@ -123,14 +167,58 @@ async function measure(
       lostPongs: reports.reduce((a, r) => a + (r.lostPongs as number), 0),
       generatorCpu: win.groups.generators!.cpuPercent,
       generatorLoopP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms as number)),
+      serverLoopP99Ms: lag ? lag.p99 * 1000 : NaN,
+      serverLoopMaxMs: lag ? lag.max * 1000 : NaN,
+      movers,
       machineCpu: win.machinePercent,
       rttSample,
+      windowEndAt,
+      stoppedAt: 0,
     };
   } finally {
     await Promise.all(gens.map((g) => g.stop()));
     await stop();
+    stoppedAt = Date.now();
   }
+  result.stoppedAt = stoppedAt;
+  return result;
 }
+
+function streamgateArgs(n: number): string[] {
+  return ['--source', 'test', '--max-peers', String(n * 2 + 100), '--max-peers-per-ip', String(n * 2 + 100), '--rate-limit', '1000', '--input-rate-limit', '1000'];
+}
+
+async function streamgateRun(ctx: BenchContext, n: number, timing: Timing, nodeArgs: string[] = [], movers = MOVERS): Promise<SignalingRun> {
+  return measure(ctx, 'streamgate', n, await startStreamgate(n, nodeArgs), timing, movers);
+}
+
+export interface ProfileSummary {
+  kind: Kind;
+  connections: number;
+  busyMs: number;
+  gcPct: number;
+  top: ProfileLine[];
+  file: string;
+}
+
+/** One more run under `node --cpu-prof`, the profile cut to the measurement window. */
+async function profiledRun(ctx: BenchContext, kind: Kind, n: number, timing: Timing): Promise<ProfileSummary | null> {
+  const dir = `${OUT}/prof-signaling-${kind}`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  ctx.log(`signaling: ${kind} under --cpu-prof, ${n} connections`);
+  const flags = ['--cpu-prof', '--cpu-prof-dir', dir];
+  const target = kind === 'streamgate' ? await startStreamgate(n, flags) : await startBare(flags);
+  const pid = target.pid;
+  const run = await measure(ctx, kind, n, target, timing);
+  const file = readdirSync(dir).find((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile'));
+  if (!file) return null;
+  const endMs = run.stoppedAt - run.windowEndAt;
+  const p = analyzeProfile(`${dir}/${file}`, 14, { fromEndMs: endMs + timing.measureMs, toEndMs: endMs });
+  return { kind, connections: n, busyMs: p.busyMs, gcPct: (p.gcMs / p.busyMs) * 100, top: p.bySelf, file: `bench/out/prof-signaling-${kind}/${file}` };
+}
+
+type Timing = { idleMs: number; warmupMs: number; measureMs: number };
 
 export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
@@ -141,22 +229,30 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
     for (const kind of ['streamgate', 'bare'] as const) {
       if (kind === 'streamgate') {
         ctx.log(`signaling: streamgate, ${n} connections`);
-        const server = await startBenchServer(
-          ['--source', 'test', '--max-peers', String(n * 2 + 100), '--max-peers-per-ip', String(n * 2 + 100), '--rate-limit', '1000', '--input-rate-limit', '1000'],
-          { nofile: NOFILE },
-        );
-        runs.push(await measure(ctx, kind, n, server.pid, server.wsUrl, () => server.stop(), timing));
+        runs.push(await streamgateRun(ctx, n, timing));
       } else {
         ctx.log(`signaling: bare ws, ${n} connections`);
-        const bare = await startBare();
-        runs.push(await measure(ctx, kind, n, bare.pid, bare.wsUrl, bare.stop, timing));
+        runs.push(await measure(ctx, kind, n, await startBare(), timing));
       }
     }
+  }
+  // Where the time goes: the smallest size (the worst ratio) once more, profiled; and, in full runs, once
+  // with V8's stack traces off (--stack-trace-limit=0), which is what refusing input without building an
+  // Error with a stack would save (see the notes).
+  const profile = await profiledRun(ctx, 'streamgate', sizes[0]!, timing);
+  const bareProfile = await profiledRun(ctx, 'bare', sizes[0]!, timing);
+  let noStacks: SignalingRun | null = null;
+  let pingsOnly: { s: SignalingRun; b: SignalingRun } | null = null;
+  if (!ctx.quick) {
+    ctx.log(`signaling: pings only (no movers), ${sizes[0]} connections, both servers`);
+    pingsOnly = { s: await streamgateRun(ctx, sizes[0]!, timing, [], 0), b: await measure(ctx, 'bare', sizes[0]!, await startBare(), timing, 0) };
+    ctx.log(`signaling: streamgate with --stack-trace-limit=0, ${sizes[0]} connections`);
+    noStacks = await streamgateRun(ctx, sizes[0]!, timing, ['--stack-trace-limit=0']);
   }
   const pair = (n: number): { s: SignalingRun; b: SignalingRun } => ({ s: runs.find((r) => r.connections === n && r.kind === 'streamgate')!, b: runs.find((r) => r.connections === n && r.kind === 'bare')! });
   const rows = sizes.map((n) => {
     const { s, b } = pair(n);
-    return `| ${n} | ${s.connected} / ${b.connected} | ${num(s.cpu)} (${num(s.cpuSpread.p10)}–${num(s.cpuSpread.p90)}) | ${num(b.cpu)} (${num(b.cpuSpread.p10)}–${num(b.cpuSpread.p90)}) | **${num(s.cpu / b.cpu, 2)}×** | ${num(s.rtt.p50, 2)} / ${num(s.rtt.p99, 2)} | ${num(b.rtt.p50, 2)} / ${num(b.rtt.p99, 2)} | ${num(s.idleRssPerConnKiB, 1)} / ${num(b.idleRssPerConnKiB, 1)} | ${num(s.rssMiB, 0)} / ${num(b.rssMiB, 0)} | ${num(s.pongsPerSec, 0)} / ${num(b.pongsPerSec, 0)} | ${num(s.errorsPerSec, 0)} | ${num(s.generatorCpu, 0)} / ${num(b.generatorCpu, 0)} | ${num(s.machineCpu, 0)} / ${num(b.machineCpu, 0)} |`;
+    return `| ${n} | ${s.connected} / ${b.connected} | ${num(s.cpu)} (${num(s.cpuSpread.p10)}–${num(s.cpuSpread.p90)}) | ${num(b.cpu)} (${num(b.cpuSpread.p10)}–${num(b.cpuSpread.p90)}) | **${num(s.cpu / b.cpu, 2)}×** | ${num(s.rtt.p50, 2)} / ${num(s.rtt.p99, 2)} | ${num(b.rtt.p50, 2)} / ${num(b.rtt.p99, 2)} | ${num(s.idleRssPerConnKiB, 1)} / ${num(b.idleRssPerConnKiB, 1)} | ${num(s.rssMiB, 0)} / ${num(b.rssMiB, 0)} | ${num(s.pongsPerSec, 0)} / ${num(b.pongsPerSec, 0)} | ${num(s.errorsPerSec, 0)} | ${num(s.serverLoopP99Ms, 1)} / ${num(b.serverLoopP99Ms, 1)} | ${num(s.generatorCpu, 0)} / ${num(b.generatorCpu, 0)} | ${num(s.generatorLoopP99Ms, 1)} / ${num(b.generatorLoopP99Ms, 1)} | ${num(s.machineCpu, 0)} / ${num(b.machineCpu, 0)} |`;
   });
   const idleRows = sizes.map((n) => {
     const { s, b } = pair(n);
@@ -172,11 +268,45 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
     `(bench/bare-ws-server.ts: same pong JSON, same FORBIDDEN error JSON) under the same load from ${GENERATORS} generator processes: every connection`,
     `says hello, then pings once a second (random phase); ${MOVERS} of them also send 60 Hz \`mouse-move\`. Window ${timing.measureMs / 1000} s after ${timing.warmupMs / 1000} s warm-up.`,
     'CPU in % of one core (median per-½-second spread p10–p90). The generators share the 2 cores: their CPU is shown, and RTT includes their event-loop delay.',
+    'Event-loop delays are monitorEventLoopDelay at a 10 ms timer (as prom-client reports it in /metrics): 10 means no delay, the excess is the stall.',
     '',
-    '| connections | connected (SG / bare) | Streamgate CPU % | bare ws CPU % | **CPU ratio** | SG RTT p50 / p99 ms | bare RTT p50 / p99 ms | idle RSS / conn KiB (SG / bare) | RSS MiB (SG / bare) | pongs/s (SG / bare) | FORBIDDEN/s (SG) | generators CPU % | machine CPU % |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| connections | connected (SG / bare) | Streamgate CPU % | bare ws CPU % | **CPU ratio** | SG RTT p50 / p99 ms | bare RTT p50 / p99 ms | idle RSS / conn KiB (SG / bare) | RSS MiB (SG / bare) | pongs/s (SG / bare) | FORBIDDEN/s (SG) | server loop delay p99 ms (SG / bare) | generators CPU % | generator loop delay p99 ms | machine CPU % |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...(pingsOnly
+      ? [
+          `Pings only (no mouse moves, so no FORBIDDEN path) at ${pingsOnly.s.connections} connections: Streamgate **${num(pingsOnly.s.cpu)} %**, bare ${num(pingsOnly.b.cpu)} % —`,
+          `**${num(pingsOnly.s.cpu / pingsOnly.b.cpu, 2)}×**; RTT p50/p99 ${num(pingsOnly.s.rtt.p50, 2)}/${num(pingsOnly.s.rtt.p99, 2)} ms against ${num(pingsOnly.b.rtt.p50, 2)}/${num(pingsOnly.b.rtt.p99, 2)} ms.`,
+          '',
+        ]
+      : []),
+    ...(noStacks
+      ? [
+          `Same load at ${noStacks.connections} connections on Streamgate started with \`node --stack-trace-limit=0\` (no Error captures a stack): **${num(noStacks.cpu)} %** CPU,`,
+          `${num(noStacks.cpu / pair(noStacks.connections).b.cpu, 2)}× the bare server (against ${num(pair(noStacks.connections).s.cpu / pair(noStacks.connections).b.cpu, 2)}× with stacks).`,
+          '',
+        ]
+      : []),
+    ...(profile
+      ? [
+          `Where Streamgate's time goes at ${profile.connections} connections (\`node --cpu-prof\`, cut to the ${timing.measureMs / 1000} s window; ${num(profile.busyMs, 0)} ms busy,`,
+          `GC ${num(profile.gcPct)} %; the profile is kept in \`${profile.file}\`, git-ignored). Self time, % of busy time.`,
+          ...(bareProfile
+            ? [
+                `The bare server under the same load and profiler: ${num(bareProfile.busyMs, 0)} ms busy, GC ${num(bareProfile.gcPct)} %, top: ${bareProfile.top
+                  .slice(0, 3)
+                  .map((l) => `\`${l.name}\` ${num(l.selfPct)} %`)
+                  .join(', ')}.`,
+              ]
+            : []),
+          '',
+          '| self % | incl. % | function |',
+          '|---|---|---|',
+          ...profile.top.map((l) => `| ${num(l.selfPct)} | ${num(l.totalPct)} | \`${l.name.replace(/\|/g, '\\|')}\` |`),
+          '',
+        ]
+      : []),
     'Idle (connected and welcomed, nothing sent):',
     '',
     '| connections | Streamgate idle CPU % | bare idle CPU % | Streamgate RSS / conn KiB | bare RSS / conn KiB | Streamgate conns / GiB | bare conns / GiB |',
@@ -200,6 +330,7 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       { label: `bare ws ${n}`, samples: pair(n).b.rttSample },
     ]),
     target: { value: 5, label: 'target p99 < 5 ms (1k)' },
+    log: true,
   });
   return section(ctx, started, {
     name: 'signaling',
@@ -209,7 +340,7 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       { file: 'signaling-cpu.svg', svg: cpuChart, alt: 'server CPU under signaling load, Streamgate and bare ws' },
       { file: 'signaling-rtt.svg', svg: rttChart, alt: 'pong round trip distributions' },
     ],
-    figures: { runs: runs.map(({ rttSample: _r, ...r }) => r) },
+    figures: { runs: runs.map(({ rttSample: _r, ...r }) => r), pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile, noStacks: noStacks && { cpu: noStacks.cpu, rtt: noStacks.rtt } },
     targets: [
       {
         what: 'Signaling CPU vs bare ws',

@@ -54,6 +54,8 @@ export function distributionChart(options: {
   unit: string;
   series: DistributionSeries[];
   target?: { value: number; label: string };
+  /** Logarithmic axis (for round trips spanning 0.1 to 100 ms). */
+  log?: boolean;
 }): string {
   const rowH = 46;
   const left = 170;
@@ -63,24 +65,36 @@ export function distributionChart(options: {
   const height = top + Math.max(1, series.length) * rowH + 72;
   const sortedAll = series.map((s) => [...s.samples].sort((a, b) => a - b));
   let hi = Math.max(1, ...sortedAll.map((s) => percentile(s, 99)), options.target ? options.target.value * 1.1 : 0);
-  const lo = Math.min(0, ...sortedAll.map((s) => s[0] ?? 0));
-  const ticks = niceTicks(lo, hi);
-  hi = ticks[ticks.length - 1]!;
-  const x = (v: number): number => left + ((Math.min(v, hi) - lo) / (hi - lo)) * (right - left);
+  let lo = Math.min(0, ...sortedAll.map((s) => s[0] ?? 0));
+  let ticks: number[];
+  let x: (v: number) => number;
+  if (options.log) {
+    const all = sortedAll.flat().filter((v) => v > 0);
+    lo = 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(...all))));
+    hi = 10 ** Math.ceil(Math.log10(Math.max(...all, hi)));
+    ticks = [];
+    for (let d = lo; d <= hi * 1.0001; d *= 10) for (const m of [1, 2, 5]) if (d * m <= hi * 1.0001) ticks.push(Number((d * m).toPrecision(3)));
+    const [l0, l1] = [Math.log10(lo), Math.log10(hi)];
+    x = (v: number): number => left + ((Math.log10(Math.min(Math.max(v, lo), hi)) - l0) / (l1 - l0)) * (right - left);
+  } else {
+    ticks = niceTicks(lo, hi);
+    hi = ticks[ticks.length - 1]!;
+    x = (v: number): number => left + ((Math.min(v, hi) - lo) / (hi - lo)) * (right - left);
+  }
   const body: string[] = [];
   const axisY = top + series.length * rowH + 8;
   for (const t of ticks) {
     body.push(`<line x1="${f(x(t))}" y1="${top - 4}" x2="${f(x(t))}" y2="${axisY}" stroke="#e5e7eb"/>`);
     body.push(`<text x="${f(x(t))}" y="${axisY + 16}" text-anchor="middle" fill="#374151">${t}</text>`);
   }
-  body.push(`<text x="${(left + right) / 2}" y="${axisY + 36}" text-anchor="middle" fill="#374151">${esc(options.unit)} (values past the axis are drawn at its end)</text>`);
+  body.push(`<text x="${(left + right) / 2}" y="${axisY + 36}" text-anchor="middle" fill="#374151">${esc(options.unit)}${options.log ? ', logarithmic' : ''} (values past the axis are drawn at its end)</text>`);
   series.forEach((s, i) => {
     const sorted = sortedAll[i]!;
     const cy = top + i * rowH + rowH / 2;
     const colour = COLOURS[i % COLOURS.length]!;
     const p = (q: number): number => percentile(sorted, q);
     body.push(`<text x="${left - 10}" y="${cy - 3}" text-anchor="end" fill="#111827" font-weight="600">${esc(s.label)}</text>`);
-    body.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" fill="#4b5563">p50 ${f(p(50))} · n=${sorted.length}</text>`);
+    body.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" fill="#4b5563">p50 ${f(p(50))} · p99 ${f(p(99))} · n=${sorted.length}</text>`);
     const rnd = jitter(i + 1);
     const step = Math.max(1, Math.ceil(sorted.length / 500));
     for (let k = 0; k < sorted.length; k += step) {
