@@ -202,11 +202,6 @@ export class BrowserPeer {
     }, points);
   }
 
-  /** A PNG of the <video> element as the page shows it. */
-  screenshotVideo(): Promise<Buffer> {
-    return this.page.locator('#v').screenshot();
-  }
-
   async close(): Promise<void> {
     await this.page.evaluate(() => (window as unknown as PageWindow).pc.close()).catch(() => undefined);
     await this.page.close();
