@@ -5,6 +5,8 @@ import type { MediaService, SourceSpec } from './media/types.js';
 import { X11InputInjector } from './input/index.js';
 import type { InputInjector } from './input/types.js';
 import { logger } from './log.js';
+import { registry } from './metrics.js';
+import { registerMediaMetrics } from './media/metrics.js';
 
 /** What `--source` resolves to: the media service, the input injector where there is a desktop, and how to stop them. */
 export interface RunningSource {
@@ -49,6 +51,7 @@ export async function startSource(config: Config): Promise<RunningSource> {
       iceServers: config.iceServers,
     });
     stops.push(() => media.stop());
+    registerMediaMetrics(registry, media);
     let input: InputInjector | null = null;
     if (display && config.input !== 'none') {
       const fixed = display;

@@ -69,7 +69,8 @@ export interface MediaViewer extends EventEmitter<ViewerEvents> {
   applyAnswer(sdp: string): Promise<void>;
   /**
    * Queued until the answer is applied; `.local` mDNS candidates are dropped, and so is a candidate the peer
-   * connection refuses (e.g. one of an ICE generation a restart replaced). Throws NO_ACTIVE_SESSION without an offer.
+   * connection refuses (e.g. one of an ICE generation a restart replaced). Throws NO_ACTIVE_SESSION without an
+   * offer, INVALID_SDP for a malformed candidate line or one naming a media section the offer does not have.
    */
   addRemoteCandidate(candidate: IceCandidate): Promise<void>;
   /** Figures for the `webrtc` section of `stats`. */

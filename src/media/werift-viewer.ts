@@ -1,3 +1,4 @@
+import { answerProblem, candidateProblem, sdpMids } from './sdp-checks.js';
 import { EventEmitter } from 'node:events';
 import {
   MediaStream,
@@ -109,6 +110,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       const pc = this.pc;
       if (!pc || !this.offerOutstanding) throw new MediaError('NO_ACTIVE_SESSION', 'there is no offer to answer');
       await this.gathering;
+      const problem = answerProblem(pc.localDescription?.sdp ?? '', sdp);
+      if (problem) throw new MediaError('INVALID_SDP', 'the answer does not fit the offer', problem);
       try {
         await pc.setRemoteDescription({ type: 'answer', sdp });
       } catch (err) {
@@ -130,6 +133,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     return this.serialized(async () => {
       const pc = this.pc;
       if (!pc) throw new MediaError('NO_ACTIVE_SESSION', 'there is no offer these candidates belong to');
+      const problem = candidateProblem(candidate, sdpMids(pc.localDescription?.sdp ?? ''));
+      if (problem) throw new MediaError('INVALID_SDP', 'the ICE candidate does not fit this session', problem);
       if (candidate.candidate && isMdnsCandidate(candidate.candidate)) return;
       if (!this.answerApplied) this.pendingCandidates.push(candidate);
       else await this.applyCandidate(pc, candidate);
@@ -165,7 +170,9 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     }
     const pc = this.pc;
     this.pc = undefined;
-    pc?.close().catch((err: unknown) => this.log.warn({ err }, 'closing the peer connection failed'));
+    // werift binds the sockets of a gathering in progress after close() returns, and never frees them then:
+    // close once the gathering (bounded by its STUN timeout) has settled. Found by the negotiation-churn test.
+    if (pc) void this.gathering.then(() => closePeerConnection(pc)).catch((err: unknown) => this.log.warn({ err }, 'closing the peer connection failed'));
     this.host.released(this);
     this.emit('state', 'closed');
     this.removeAllListeners();
@@ -256,6 +263,9 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     this.trickling = false;
     this.gatheredForOffer = [];
     const offer = await pc.createOffer({ iceRestart });
+    // A gathering started after close() binds sockets nothing would ever free.
+    if (this.closed) throw new MediaError('NO_ACTIVE_SESSION', 'the media session is closed');
+    withoutDefaultStun(pc, this.host.settings.iceServers);
     const gathering = pc.setLocalDescription(offer);
     this.gathering = gathering.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
@@ -425,4 +435,31 @@ function videoCodecParameters(codec: VideoCodec): RTCRtpCodecParameters {
 
 function opusParameters(): RTCRtpCodecParameters {
   return new RTCRtpCodecParameters({ mimeType: 'audio/OPUS', clockRate: 48000, channels: 2 });
+}
+
+/** How long a peer connection's own close() may take before its ICE sockets are closed directly. */
+const CLOSE_TIMEOUT_MS = 3000;
+
+/**
+ * Closes a werift peer connection and, whatever state it was in, its ICE sockets: under churn (peers leaving
+ * mid-handshake) a close() that never settles, or settles with ICE still open, left UDP ports bound for good.
+ */
+async function closePeerConnection(pc: RTCPeerConnection): Promise<void> {
+  const transports = pc.iceTransports;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([pc.close(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+  await Promise.allSettled(transports.map((transport) => transport.connection.close()));
+}
+
+/**
+ * werift's ICE falls back to stun.l.google.com whenever no STUN server is configured (iceServers: [] is not
+ * enough), so every gathering looked that name up: DNS queries to an unreachable resolver held sockets and
+ * delayed gathering by the STUN timeout (found by the negotiation-churn test). Without a configured STUN
+ * server, the fallback is removed before gathering starts (again on every offer: an ICE restart re-derives it).
+ */
+function withoutDefaultStun(pc: RTCPeerConnection, iceServers: MediaSettings['iceServers']): void {
+  const configured = iceServers.some((server) => [server.urls].flat().some((url) => url.startsWith('stun:')));
+  if (configured) return;
+  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
 }

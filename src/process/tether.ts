@@ -11,21 +11,34 @@ if (!command) {
   process.stderr.write('usage: tether <command> [args...]\n');
   process.exit(2);
 }
-const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+// Its own process group, so that stopping reaches what it started too (`sh -c 'app'` would orphan `app`).
+const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
 let stopping = false;
+
+function signalGroup(signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}
 
 function stop(): void {
   if (stopping) return;
   stopping = true;
-  child.kill('SIGTERM');
-  setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+  signalGroup('SIGTERM');
+  setTimeout(() => signalGroup('SIGKILL'), 2000).unref();
 }
 
 child.on('error', (err) => {
   process.stderr.write(`tether: cannot start ${command}: ${err.message}\n`);
   process.exit(127);
 });
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 1 : 1)));
+child.on('exit', (code, signal) => {
+  // Whatever the command left running in its group goes with it.
+  signalGroup('SIGKILL');
+  process.exit(code ?? (signal ? 128 + 1 : 1));
+});
 process.stdin.on('end', stop);
 process.stdin.on('error', stop);
 process.stdin.resume();

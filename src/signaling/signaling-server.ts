@@ -17,8 +17,8 @@ import { Traffic } from './traffic.js';
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with 1009 itself. */
 const OVERSIZE_READ_FACTOR = 16;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-/** Closes after which nobody comes back: a client leaving on purpose, or one refused by policy. The rest may resume. */
-const FINAL_CLOSE_CODES = new Set([1000, 1001, 1008, 1009, 1013]);
+/** Closes after which nobody comes back: a clean close handshake from the client (1000, 1001, 1005 = no code), or a refusal by policy. Dropped connections may resume. */
+const FINAL_CLOSE_CODES = new Set([1000, 1001, 1005, 1008, 1009, 1013]);
 /** setTimeout's limit; credentials valid for longer are simply not timed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -152,6 +152,7 @@ export class SignalingServer {
     session.viewer?.close();
     session.viewer = null;
     this.ctx.sessions.delete(session);
+    this.ctx.log.debug({ session: session.id }, 'session disposed');
   }
 
   /** Pings every peer and closes those silent for longer than the liveness timeout (4000). */
