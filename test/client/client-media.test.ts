@@ -3,7 +3,7 @@
  * request-offer → offer → answer + candidates → connected (state `live`), tracks received, the
  * server's "input" data channel opened and used for input. Everything but decoding frames.
  */
-import { test, before, after, afterEach, type TestContext } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { RTCPeerConnection as WeriftPeerConnection } from 'werift';
@@ -19,13 +19,10 @@ class LoopbackPeerConnection extends WeriftPeerConnection {
 }
 
 let server: TestServer;
-let noMedia: string | false = false;
 const clients: StreamgateClient[] = [];
 
 before(async () => {
   server = await startServer();
-  const health = (await (await fetch(`${server.url}/healthz`)).json()) as { media?: string };
-  if (health.media === 'unavailable') noMedia = 'this server build has no media pipeline (healthz media=unavailable)';
 });
 
 after(async () => {
@@ -35,11 +32,6 @@ after(async () => {
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.disconnect()));
 });
-
-function skipWithoutMedia(t: TestContext): boolean {
-  if (noMedia) t.skip(noMedia);
-  return noMedia !== false;
-}
 
 function mediaClient(url = server.wsUrl): StreamgateClient {
   const c = new StreamgateClient({
@@ -53,8 +45,7 @@ function mediaClient(url = server.wsUrl): StreamgateClient {
   return c;
 }
 
-test('requestOffer negotiates with werift in Node: answer sent, peer connected, state live, tracks received', async (t) => {
-  if (skipWithoutMedia(t)) return;
+test('requestOffer negotiates with werift in Node: answer sent, peer connected, state live, tracks received', async () => {
   const c = mediaClient();
   const errors: string[] = [];
   c.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
@@ -72,8 +63,7 @@ test('requestOffer negotiates with werift in Node: answer sent, peer connected, 
   assert.deepEqual(errors, []);
 });
 
-test('input goes over the "input" data channel once it is open', async (t) => {
-  if (skipWithoutMedia(t)) return;
+test('input goes over the "input" data channel once it is open', async () => {
   const c = mediaClient();
   const opened = c.next('input-channel', (open) => open);
   await c.connect();
@@ -87,8 +77,7 @@ test('input goes over the "input" data channel once it is open', async (t) => {
   assert.ok((await c.ping()) >= 0);
 });
 
-test('a second requestOffer renegotiates on the same peer connection (same DTLS fingerprint)', async (t) => {
-  if (skipWithoutMedia(t)) return;
+test('a second requestOffer renegotiates on the same peer connection (same DTLS fingerprint)', async () => {
   const c = mediaClient();
   await c.connect();
   await c.requestOffer({ video: true, audio: false });
@@ -99,8 +88,7 @@ test('a second requestOffer renegotiates on the same peer connection (same DTLS 
   await c.waitFor('live');
 });
 
-test('a signaling cut while streaming resumes the session and keeps the media: same peer connection, live again', async (t) => {
-  if (skipWithoutMedia(t)) return;
+test('a signaling cut while streaming resumes the session and keeps the media: same peer connection, live again', async () => {
   const r = await relay(server.port);
   try {
     const c = mediaClient(`ws://127.0.0.1:${r.port}/ws`);

@@ -4,7 +4,7 @@
  * measurements (getStats `framesDecoded`) and a screenshot; then the server is killed and restarted
  * and the page must come back to live video by itself.
  */
-import { test, before, after, type TestContext } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,6 @@ let context: BrowserContext;
 let page: Page;
 const consoleLines: string[] = [];
 /** Set when the server reports no media pipeline at all (/healthz): the live-video tests say so and skip. */
-let noMedia: string | false = false;
 
 /** What the page reports about itself: state, status line, and the browser's inbound video stats. */
 interface ViewerProbe {
@@ -81,12 +80,6 @@ async function waitUntil(what: string, ok: (p: ViewerProbe) => boolean, timeoutM
   return last;
 }
 
-/** Live-video tests need the media pipeline; a server without one is reported as a skip, by name. */
-function skipWithoutMedia(t: TestContext): boolean {
-  if (noMedia) t.skip(noMedia);
-  return noMedia !== false;
-}
-
 const liveVideo = (p: ViewerProbe): boolean => p.state === 'live' && p.playing && p.framesDecoded > 0;
 
 async function openViewer(query = ''): Promise<Page> {
@@ -99,8 +92,6 @@ async function openViewer(query = ''): Promise<Page> {
 
 before(async () => {
   server = await startServer();
-  const health = (await (await fetch(`${server.url}/healthz`)).json()) as { media?: string };
-  if (health.media === 'unavailable') noMedia = 'this server build has no media pipeline (healthz media=unavailable)';
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await openViewer('?stats=1');
@@ -112,8 +103,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('the viewer at / connects by itself and plays live video (the browser decodes frames)', async (t) => {
-  if (skipWithoutMedia(t)) return;
+test('the viewer at / connects by itself and plays live video (the browser decodes frames)', async () => {
   const p = await waitUntil('live video', liveVideo);
   assert.ok(p.width > 0, 'the browser knows the frame size');
   assert.match(p.status, /^Live/);
@@ -123,7 +113,6 @@ test('the viewer at / connects by itself and plays live video (the browser decod
 });
 
 test('a screenshot shows the stream and the stats overlay over it', async (t) => {
-  if (skipWithoutMedia(t)) return;
   await waitUntil('live video', liveVideo);
   // The overlay fills in from the browser's getStats once a second.
   await page.waitForFunction(() => /\d+ fps/.test(document.getElementById('s-fps')?.textContent ?? ''), null, { timeout: 15_000 });
@@ -196,10 +185,9 @@ test('a screenshot shows the stream and the stats overlay over it', async (t) =>
   assert.ok(seen.overlayDiff > 15, `the stats card should visibly cover the picture (mean difference ${seen.overlayDiff.toFixed(1)})`);
 });
 
-test('killing the server shows "reconnecting", and the restarted server brings the viewer back to live video by itself', async (t) => {
+test('killing the server shows "reconnecting", and the restarted server brings the viewer back to live video by itself', async () => {
   // Without a media pipeline the same holds for the connection: back to "open" by itself.
-  const ready = (p: ViewerProbe): boolean => (noMedia ? p.state === 'open' : liveVideo(p));
-  if (noMedia) t.diagnostic(`${noMedia}: checking the reconnect to "open" only`);
+  const ready = liveVideo;
   await waitUntil('ready', ready);
   await page.evaluate(() => {
     (window as unknown as { oldPc: unknown }).oldPc = window.streamgate.client.peerConnection;
@@ -209,16 +197,13 @@ test('killing the server shows "reconnecting", and the restarted server brings t
   await waitUntil('"reconnecting in N s" in the status line', (p) => p.state === 'reconnecting' && /reconnecting in \d+ s/i.test(p.status), 15_000);
 
   server = await startServer(['--port', String(port)]);
-  await waitUntil(noMedia ? 'connected again' : 'live video again', ready, 45_000);
-  if (!noMedia) {
-    const replaced = await page.evaluate(() => window.streamgate.client.peerConnection !== (window as unknown as { oldPc: unknown }).oldPc);
-    assert.ok(replaced, 'frames come from a new peer connection with the new server');
-    assert.match((await probe()).status, /^Live/);
-  }
+  await waitUntil('live video again', ready, 45_000);
+  const replaced = await page.evaluate(() => window.streamgate.client.peerConnection !== (window as unknown as { oldPc: unknown }).oldPc);
+  assert.ok(replaced, 'frames come from a new peer connection with the new server');
+  assert.match((await probe()).status, /^Live/);
 });
 
-test('choosing VP8 renegotiates to VP8, and the choice survives a reload', async (t) => {
-  if (skipWithoutMedia(t)) return;
+test('choosing VP8 renegotiates to VP8, and the choice survives a reload', async () => {
   await waitUntil('live video', liveVideo);
   await page.selectOption('#codec', 'VP8');
   await waitUntil('VP8 decoding', (p) => liveVideo(p) && /VP8/i.test(p.codec ?? ''), 30_000);
@@ -234,7 +219,7 @@ test('choosing VP8 renegotiates to VP8, and the choice survives a reload', async
 });
 
 test("a server error is shown in the status line in the server's words", async () => {
-  await waitUntil('connected', (p) => (noMedia ? p.state === 'open' : liveVideo(p)));
+  await waitUntil('connected', liveVideo);
   const message = await page.evaluate(async () => {
     const client = window.streamgate.client;
     const error = client.next('error');
