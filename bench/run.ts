@@ -16,6 +16,7 @@ import { launchChromium } from './lib/browser.js';
 import type { BenchContext, SectionResult } from './lib/context.js';
 import { machineInfo } from './lib/machine.js';
 import { OUT, ROOT } from './lib/paths.js';
+import { loadAverage, machineCpuSeconds, treeCpuSeconds } from './lib/proc.js';
 import { ORDER, renderReport, type StoredResults } from './lib/report.js';
 import { runEncoder } from './benchmarks/encoder.js';
 import { runFanout } from './benchmarks/fanout.js';
@@ -78,8 +79,17 @@ async function main(): Promise<number> {
     for (const name of names) {
       const t0 = Date.now();
       process.stderr.write(`bench: ${name}\n`);
+      // Everything the bench starts (servers, workers, Xvfb, Chromium, generators) descends from this process:
+      // the rest of the machine's CPU is other people's work, shown beside each section.
+      const loadAtStart = loadAverage();
+      const at0 = { wall: performance.now(), bench: treeCpuSeconds(process.pid), machine: machineCpuSeconds() };
       try {
         const r = await BENCHMARKS[name]!(ctx);
+        const seconds = (performance.now() - at0.wall) / 1000;
+        const bench = ((treeCpuSeconds(process.pid) - at0.bench) / seconds) * 100;
+        const machine = ((machineCpuSeconds() - at0.machine) / seconds) * 100;
+        r.machine = { loadAtStart, machinePercent: machine, benchPercent: bench, othersPercent: Math.max(0, machine - bench) };
+        if (r.machine.othersPercent > 50) process.stderr.write(`  ! other work used ${r.machine.othersPercent.toFixed(0)} % of a core during ${name}: figures are noisier\n`);
         results.push(r);
         for (const t of r.targets) process.stderr.write(`  → ${t.what}: ${t.measured} (target ${t.target})${t.met === false ? ' MISSED' : ''}\n`);
       } catch (err) {

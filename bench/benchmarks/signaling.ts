@@ -43,6 +43,10 @@ export interface SignalingRun {
   movers: number;
   machineCpu: number;
   rttSample: number[];
+  /** Every round trip of the window (not stored in results.json). */
+  rtts: number[];
+  /** The CPU of each repeat this figure combines. */
+  cpuRuns: number[];
   /** Wall time the measurement window ended and the server had exited (to cut a CPU profile to the window). */
   windowEndAt: number;
   stoppedAt: number;
@@ -172,6 +176,8 @@ async function measure(ctx: BenchContext, kind: Kind, n: number, target: Target,
       movers,
       machineCpu: win.machinePercent,
       rttSample,
+      rtts,
+      cpuRuns: [win.groups.server!.cpuPercent],
       windowEndAt,
       stoppedAt: 0,
     };
@@ -220,13 +226,45 @@ async function profiledRun(ctx: BenchContext, kind: Kind, n: number, timing: Tim
 
 type Timing = { idleMs: number; warmupMs: number; measureMs: number };
 
+const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** The repeats of one (server, size): means of the figures, round trips pooled. */
+function combine(rs: SignalingRun[]): SignalingRun {
+  const m = (f: (r: SignalingRun) => number): number => mean(rs.map(f));
+  const rtts = rs.flatMap((r) => r.rtts);
+  return {
+    ...rs[0]!,
+    connected: Math.min(...rs.map((r) => r.connected)),
+    failed: rs.reduce((a, r) => a + r.failed, 0),
+    idleRssPerConnKiB: m((r) => r.idleRssPerConnKiB),
+    idleCpu: m((r) => r.idleCpu),
+    cpu: m((r) => r.cpu),
+    cpuRuns: rs.map((r) => r.cpu),
+    rssMiB: m((r) => r.rssMiB),
+    rtt: summarize(rtts),
+    rtts,
+    rttSample: rs.flatMap((r) => r.rttSample),
+    pongsPerSec: m((r) => r.pongsPerSec),
+    errorsPerSec: m((r) => r.errorsPerSec),
+    lostPongs: rs.reduce((a, r) => a + r.lostPongs, 0),
+    generatorCpu: m((r) => r.generatorCpu),
+    generatorLoopP99Ms: m((r) => r.generatorLoopP99Ms),
+    serverLoopP99Ms: m((r) => r.serverLoopP99Ms),
+    serverLoopMaxMs: Math.max(...rs.map((r) => r.serverLoopMaxMs)),
+    machineCpu: m((r) => r.machineCpu),
+  };
+}
+
 export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
   const sizes = ctx.quick ? [40] : [1000, 5000, 10_000];
-  const timing = ctx.quick ? { idleMs: 500, warmupMs: 500, measureMs: 1500 } : { idleMs: 3000, warmupMs: 3000, measureMs: 10_000 };
+  const timing = ctx.quick ? { idleMs: 500, warmupMs: 500, measureMs: 1500 } : { idleMs: 2000, warmupMs: 2000, measureMs: 8000 };
   const runs: SignalingRun[] = [];
+  const repeats = ctx.quick ? 1 : 2;
   for (const n of sizes) {
-    for (const kind of ['streamgate', 'bare'] as const) {
+    // A B B A: a drift in the machine's other load over the pair falls on both servers alike.
+    const order = (['streamgate', 'bare', 'bare', 'streamgate'] as const).slice(0, repeats * 2);
+    for (const kind of order) {
       if (kind === 'streamgate') {
         ctx.log(`signaling: streamgate, ${n} connections`);
         runs.push(await streamgateRun(ctx, n, timing));
@@ -249,10 +287,14 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
     ctx.log(`signaling: streamgate with --stack-trace-limit=0, ${sizes[0]} connections`);
     noStacks = await streamgateRun(ctx, sizes[0]!, timing, ['--stack-trace-limit=0']);
   }
-  const pair = (n: number): { s: SignalingRun; b: SignalingRun } => ({ s: runs.find((r) => r.connections === n && r.kind === 'streamgate')!, b: runs.find((r) => r.connections === n && r.kind === 'bare')! });
+  const pair = (n: number): { s: SignalingRun; b: SignalingRun } => ({
+    s: combine(runs.filter((r) => r.connections === n && r.kind === 'streamgate')),
+    b: combine(runs.filter((r) => r.connections === n && r.kind === 'bare')),
+  });
   const rows = sizes.map((n) => {
     const { s, b } = pair(n);
-    return `| ${n} | ${s.connected} / ${b.connected} | ${num(s.cpu)} (${num(s.cpuSpread.p10)}–${num(s.cpuSpread.p90)}) | ${num(b.cpu)} (${num(b.cpuSpread.p10)}–${num(b.cpuSpread.p90)}) | **${num(s.cpu / b.cpu, 2)}×** | ${num(s.rtt.p50, 2)} / ${num(s.rtt.p99, 2)} | ${num(b.rtt.p50, 2)} / ${num(b.rtt.p99, 2)} | ${num(s.idleRssPerConnKiB, 1)} / ${num(b.idleRssPerConnKiB, 1)} | ${num(s.rssMiB, 0)} / ${num(b.rssMiB, 0)} | ${num(s.pongsPerSec, 0)} / ${num(b.pongsPerSec, 0)} | ${num(s.errorsPerSec, 0)} | ${num(s.serverLoopP99Ms, 1)} / ${num(b.serverLoopP99Ms, 1)} | ${num(s.generatorCpu, 0)} / ${num(b.generatorCpu, 0)} | ${num(s.generatorLoopP99Ms, 1)} / ${num(b.generatorLoopP99Ms, 1)} | ${num(s.machineCpu, 0)} / ${num(b.machineCpu, 0)} |`;
+    const runsOf = (r: SignalingRun): string => (r.cpuRuns.length > 1 ? `runs ${r.cpuRuns.map((v) => num(v)).join(', ')}` : `${num(r.cpuSpread.p10)}–${num(r.cpuSpread.p90)}`);
+    return `| ${n} | ${s.connected} / ${b.connected} | ${num(s.cpu)} (${runsOf(s)}) | ${num(b.cpu)} (${runsOf(b)}) | **${num(s.cpu / b.cpu, 2)}×** | ${num(s.rtt.p50, 2)} / ${num(s.rtt.p99, 2)} | ${num(b.rtt.p50, 2)} / ${num(b.rtt.p99, 2)} | ${num(s.idleRssPerConnKiB, 1)} / ${num(b.idleRssPerConnKiB, 1)} | ${num(s.rssMiB, 0)} / ${num(b.rssMiB, 0)} | ${num(s.pongsPerSec, 0)} / ${num(b.pongsPerSec, 0)} | ${num(s.errorsPerSec, 0)} | ${num(s.serverLoopP99Ms, 1)} / ${num(b.serverLoopP99Ms, 1)} | ${num(s.generatorCpu, 0)} / ${num(b.generatorCpu, 0)} | ${num(s.generatorLoopP99Ms, 1)} / ${num(b.generatorLoopP99Ms, 1)} | ${num(s.machineCpu, 0)} / ${num(b.machineCpu, 0)} |`;
   });
   const idleRows = sizes.map((n) => {
     const { s, b } = pair(n);
@@ -264,10 +306,10 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
   const perGiB = 2 ** 20 / largest.s.idleRssPerConnKiB;
   const markdown = [
     `Each size runs Streamgate (\`--source test --log-level warn\`, limits raised: \`--max-peers\`, \`--max-peers-per-ip\`, \`--rate-limit 1000\`,`,
-    `\`--input-rate-limit 1000\`; input is refused with FORBIDDEN because the test source takes none) and then the bare \`ws\` server`,
+    `\`--input-rate-limit 1000\`; input is refused with FORBIDDEN because the test source takes none) and the bare \`ws\` server`,
     `(bench/bare-ws-server.ts: same pong JSON, same FORBIDDEN error JSON) under the same load from ${GENERATORS} generator processes: every connection`,
     `says hello, then pings once a second (random phase); ${MOVERS} of them also send 60 Hz \`mouse-move\`. Window ${timing.measureMs / 1000} s after ${timing.warmupMs / 1000} s warm-up.`,
-    'CPU in % of one core (median per-½-second spread p10–p90). The generators share the 2 cores: their CPU is shown, and RTT includes their event-loop delay.',
+    `CPU in % of one core; ${repeats > 1 ? `each server runs ${repeats} times per size in A-B-B-A order, the figure is their mean (each run in brackets), round trips pooled` : 'per-½-second spread p10–p90 in brackets'}. The generators share the 2 cores: their CPU is shown, and RTT includes their event-loop delay.`,
     'Event-loop delays are monitorEventLoopDelay at a 10 ms timer (as prom-client reports it in /metrics): 10 means no delay, the excess is the stall.',
     '',
     '| connections | connected (SG / bare) | Streamgate CPU % | bare ws CPU % | **CPU ratio** | SG RTT p50 / p99 ms | bare RTT p50 / p99 ms | idle RSS / conn KiB (SG / bare) | RSS MiB (SG / bare) | pongs/s (SG / bare) | FORBIDDEN/s (SG) | server loop delay p99 ms (SG / bare) | generators CPU % | generator loop delay p99 ms | machine CPU % |',
@@ -340,7 +382,7 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       { file: 'signaling-cpu.svg', svg: cpuChart, alt: 'server CPU under signaling load, Streamgate and bare ws' },
       { file: 'signaling-rtt.svg', svg: rttChart, alt: 'pong round trip distributions' },
     ],
-    figures: { runs: runs.map(({ rttSample: _r, ...r }) => r), pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile, noStacks: noStacks && { cpu: noStacks.cpu, rtt: noStacks.rtt } },
+    figures: { runs: runs.map(({ rttSample: _r, rtts: _t, ...r }) => r), pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile, noStacks: noStacks && { cpu: noStacks.cpu, rtt: noStacks.rtt } },
     targets: [
       {
         what: 'Signaling CPU vs bare ws',

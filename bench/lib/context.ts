@@ -30,6 +30,16 @@ export interface SectionResult {
   figures: Record<string, unknown>;
   /** Targets with their verdicts, for the summary table. */
   targets: TargetVerdict[];
+  /** How busy the machine was while this section ran, and how much of that was the bench's own processes. */
+  machine?: SectionLoad;
+}
+
+export interface SectionLoad {
+  loadAtStart: [number, number, number];
+  /** % of one core, averaged over the section. */
+  machinePercent: number;
+  benchPercent: number;
+  othersPercent: number;
 }
 
 export interface TargetVerdict {

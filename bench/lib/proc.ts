@@ -39,6 +39,24 @@ export function cpuSeconds(pid: number): number | null {
   return (Number(f[11]) + Number(f[12])) / clockTicks();
 }
 
+/**
+ * CPU seconds of a whole process tree so far: for `pid` and every live descendant, its own time plus its
+ * reaped children's (cutime/cstime). Short-lived processes count once their parent has reaped them.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let total = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    const f = statFields(p);
+    if (f) total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / clockTicks();
+  }
+  return total;
+}
+
+/** Machine-wide busy CPU seconds so far (all cores). */
+export function machineCpuSeconds(): number {
+  return machineJiffies().busy / clockTicks();
+}
+
 /** Resident set size in bytes; null once the process is gone. */
 export function rssBytes(pid: number): number | null {
   try {

@@ -77,9 +77,10 @@ export function renderReport(results: StoredResults): string {
       out.push('');
       return;
     }
-    const when = s.ranAt === m.date.slice(0, s.ranAt.length) ? '' : '';
-    void when;
-    out.push(`<sub>Measured ${s.ranAt} in ${Math.round(s.seconds)} s${s.quick ? ' (QUICK MODE: tiny sizes, not representative)' : ''}.</sub>`);
+    const load = s.machine
+      ? ` Load average at start ${s.machine.loadAtStart[0].toFixed(2)}; machine CPU ${s.machine.machinePercent.toFixed(0)} % of one core (of ${m.nproc * 100} %), of which the bench's own processes ${s.machine.benchPercent.toFixed(0)} % and other work ${s.machine.othersPercent.toFixed(0)} %.`
+      : '';
+    out.push(`<sub>Measured ${s.ranAt} in ${Math.round(s.seconds)} s${s.quick ? ' (QUICK MODE: tiny sizes, not representative)' : ''}.${load}</sub>`);
     out.push('');
     for (const c of s.charts) {
       out.push(`![${c.alt}](bench/charts/${c.file})`);
