@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, STATS_SECTIONS, type ClientMessage, type ClientMessageOf, type StatsSection } from '../protocol/index.js';
+import { PRESS_RELEASE_CAPABILITY, PROTOCOL_VERSION, STATS_SECTIONS, type ClientMessage, type ClientMessageOf, type StatsSection } from '../protocol/index.js';
 import { MediaError, type MediaViewer, type OfferRequest } from '../media/types.js';
 import type { PeerInput } from '../input/types.js';
 import { ProtocolError, type Connection } from './connection.js';
@@ -56,9 +56,6 @@ function sendWelcome(ctx: SignalingContext, connection: Connection, session: Ses
     replyTo,
   );
 }
-
-/** The capability a client announces to get PROTOCOL.md's separate `down`/`up` for `mouse-click`. */
-export const PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
 
 function announcesPressRelease(message: ClientMessageOf<'hello'>): boolean {
   return message.data.capabilities?.includes(PRESS_RELEASE_CAPABILITY) ?? false;
