@@ -45,9 +45,11 @@ export async function startApp(config: Config): Promise<RunningApp> {
   return {
     port,
     async stop() {
+      // Stop taking connections first, so nothing new arrives while the open ones are closed.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await signaling.shutdown();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
       await source.stop();
     },
   };

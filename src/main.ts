@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config/load.js';
 import { logger, rootLogger, setLogLevel } from './log.js';
 import { startApp } from './app.js';
 
-/** Exit promptly on SIGTERM even if something refuses to stop: PROTOCOL.md asks for exit within seconds. */
+/** Exit promptly on SIGTERM even if something refuses to stop: a supervisor waiting on us must not hang. */
 const SHUTDOWN_DEADLINE_MS = 4000;
 
 async function main(): Promise<void> {

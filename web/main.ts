@@ -51,7 +51,11 @@ const toCodec = (v: string | null): Codec | null => {
 };
 let codec: Codec = toCodec(params.get('codec')) ?? toCodec(store.get(KEYS.codec)) ?? 'H264';
 const preferences = (c: Codec): string[] => [c, ...CODECS.filter((x) => x !== c)];
-const wsUrl = params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+const token = params.get('token');
+// With auth on, the page is opened as /?token=…; the same token opens the WebSocket.
+const wsUrl =
+  (params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`) +
+  (token ? `?token=${encodeURIComponent(token)}` : '');
 
 const client = new StreamgateClient({
   url: wsUrl,

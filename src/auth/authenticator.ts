@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createPublicKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { sameSecret } from './same-secret.js';
 import { jwtVerify, errors as joseErrors } from 'jose';
 
 export type Role = 'control' | 'view';
@@ -66,10 +67,4 @@ export class Authenticator {
       throw err;
     }
   }
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

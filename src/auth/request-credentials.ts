@@ -7,7 +7,7 @@ export const BEARER_PROTOCOL_PREFIX = 'bearer.';
 export function requestToken(request: IncomingMessage): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
-  const query = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+  const query = queryToken(request.url ?? '/');
   if (query) return query;
   const protocols = request.headers['sec-websocket-protocol'];
   const bearer = protocols
@@ -15,6 +15,15 @@ export function requestToken(request: IncomingMessage): string | undefined {
     .map((p) => p.trim())
     .find((p) => p.startsWith(BEARER_PROTOCOL_PREFIX));
   return bearer?.slice(BEARER_PROTOCOL_PREFIX.length);
+}
+
+function queryToken(target: string): string | null {
+  try {
+    return new URL(target, 'http://x').searchParams.get('token');
+  } catch {
+    // A malformed request target carries no usable token.
+    return null;
+  }
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);

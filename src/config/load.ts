@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
@@ -93,6 +94,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
     throw new ConfigError(`Invalid configuration:\n${formatIssues(result.error, (k) => origin[k] ?? 'default')}`);
+  }
+  if (result.data.jwtPublicKey) {
+    try {
+      createPublicKey(readFileSync(result.data.jwtPublicKey));
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration:\n  --jwt-public-key: cannot read a PEM public key from ${result.data.jwtPublicKey}: ${(err as Error).message}`);
+    }
   }
   if (result.data.source === 'x11' && !result.data.display) {
     throw new ConfigError('Invalid configuration:\n  --source x11 needs --display (or $DISPLAY) naming the X display to capture');

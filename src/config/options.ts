@@ -34,7 +34,7 @@ const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
  * optional JSON config file all feed this one schema, so a bad value fails the same way from any of them.
  */
 export const ConfigSchema = z
-  .object({
+  .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
     port: Int(0, 65535).default(8080),
     source: z.enum(['virtual', 'test', 'x11']).default('virtual'),
@@ -69,6 +69,10 @@ export const ConfigSchema = z
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: '--tls-cert and --tls-key go together',
     path: ['tlsCert'],
+  })
+  .refine((c) => !(c.jwtSecret && c.jwtPublicKey), {
+    message: 'choose one of --jwt-secret (HS256) and --jwt-public-key (RS256/ES256), not both',
+    path: ['jwtSecret'],
   })
   .transform((c) => ({
     ...c,

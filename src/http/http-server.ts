@@ -44,20 +44,21 @@ export function createHttpServer(options: HttpOptions): Server {
       sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
       return;
     }
-    if (!(path === '/metrics' && options.publicMetrics)) {
-      const credentials = await authenticate(req);
-      if (credentials instanceof AuthError) {
-        limitCounter.inc({ limit: 'unauthorized' });
-        sendJson(res, 401, { error: 'UNAUTHORIZED', message: credentials.message });
-        return;
-      }
-    }
     if (path === '/metrics') {
+      if (!options.publicMetrics) {
+        const credentials = await authenticate(req);
+        if (credentials instanceof AuthError) {
+          limitCounter.inc({ limit: 'unauthorized' });
+          sendJson(res, 401, { error: 'UNAUTHORIZED', message: credentials.message });
+          return;
+        }
+      }
       const text = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
       return;
     }
+    // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
     serveStatic(req, res, () => sendJson(res, 404, { error: `no such path: ${path}` }));
   };
 

@@ -5,6 +5,7 @@
  * SIGKILL, the pipe closes and the tether kills its child. It exits with the child's status.
  */
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 const [command, ...args] = process.argv.slice(2);
 if (!command) {
@@ -37,7 +38,7 @@ child.on('error', (err) => {
 child.on('exit', (code, signal) => {
   // Whatever the command left running in its group goes with it.
   signalGroup('SIGKILL');
-  process.exit(code ?? (signal ? 128 + 1 : 1));
+  process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1));
 });
 process.stdin.on('end', stop);
 process.stdin.on('error', stop);

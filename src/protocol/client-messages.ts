@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ClientEnvelopeSchema } from './envelope.js';
 
-/** Coordinates are bounded well inside 16 bits before they ever reach X11 (DESIGN.md: larger ones hang XTEST). */
+/** Absurd coordinates are refused here; input clamps the rest to the screen before X11 sees them (DESIGN.md). */
 const Coordinate = z.number().finite().min(-1e6).max(1e6);
 
 /** Either `['shift','ctrl']` (the seeds) or `{shift: true, ctrl: false}`. */

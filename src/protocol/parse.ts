@@ -3,6 +3,13 @@ import { ClientEnvelopeSchema } from './envelope.js';
 import { CLIENT_MESSAGE_DATA, type ClientMessage, type ClientMessageType } from './client-messages.js';
 import type { ErrorCode } from './errors.js';
 
+/** What could be read of a rejected message's envelope, so the error can still echo `peer_id` and `reply_to`. */
+export interface PartialEnvelope {
+  type?: string;
+  peer_id?: string | number;
+  message_id?: string;
+}
+
 export type ParseResult =
   | { ok: true; message: ClientMessage }
   | {
@@ -10,8 +17,7 @@ export type ParseResult =
       code: ErrorCode;
       message: string;
       details?: string;
-      /** What could be read of the envelope, so the error can still echo `peer_id` and `reply_to`. */
-      partial: { type?: string; peer_id?: string | number; message_id?: string };
+      partial: PartialEnvelope;
     };
 
 function isClientMessageType(type: string): type is ClientMessageType {
@@ -29,8 +35,8 @@ function describeIssues(error: z.ZodError, prefix: string): string {
     .join('; ');
 }
 
-function readPartial(value: Record<string, unknown>): { type?: string; peer_id?: string | number; message_id?: string } {
-  const partial: { type?: string; peer_id?: string | number; message_id?: string } = {};
+function readPartial(value: Record<string, unknown>): PartialEnvelope {
+  const partial: PartialEnvelope = {};
   if (typeof value.type === 'string') partial.type = value.type.slice(0, 64);
   if (typeof value.peer_id === 'string' || (typeof value.peer_id === 'number' && Number.isFinite(value.peer_id))) {
     partial.peer_id = typeof value.peer_id === 'string' ? value.peer_id.slice(0, 256) : value.peer_id;

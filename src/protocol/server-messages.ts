@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ServerEnvelopeSchema } from './envelope.js';
+import { PeerIdSchema, ServerEnvelopeSchema } from './envelope.js';
 import { ERROR_CODES } from './errors.js';
 import { IceCandidateSchema, SessionDescriptionSchema } from './client-messages.js';
 
@@ -26,7 +26,7 @@ export const SessionConfigSchema = z.object({
 export type SessionConfig = z.infer<typeof SessionConfigSchema>;
 
 export const WelcomeDataSchema = z.object({
-  peer_id: z.union([z.string(), z.number()]).optional(),
+  peer_id: PeerIdSchema.optional(),
   session_id: z.string(),
   resume_token: z.string(),
   resumed: z.boolean(),

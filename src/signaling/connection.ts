@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import { AbuseMeter, TokenBucket } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
 import type { Session } from './session.js';
+import { ProtocolError } from './protocol-error.js';
 import { OPEN_PRINCIPAL, type Principal } from '../auth/authenticator.js';
 
 export interface ConnectionLimits {
@@ -38,18 +39,12 @@ export interface ConnectionOptions {
   onClose: (connection: Connection, code: number, reason: string) => void;
 }
 
-export class ProtocolError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: string,
-  ) {
-    super(message);
-    this.name = 'ProtocolError';
-  }
-}
-
 let serverMessageCounter = 0;
+
+/** What the input data channel carries: input, and ping for measuring its round trip. */
+const CHANNEL_MESSAGE_TYPES: ReadonlySet<string> = new Set([...INPUT_MESSAGE_TYPES, 'ping']);
+/** RATE_LIMITED replies per second before further drops go unanswered. */
+const LIMITED_REPLIES_PER_SECOND = 10;
 
 /**
  * One WebSocket: frame limits, rate limits, validation at the edge, and the envelope of everything sent back.
@@ -71,6 +66,11 @@ export class Connection {
   private readonly inputBucket: TokenBucket;
   private readonly abuse: AbuseMeter;
   private closed = false;
+  /** The code the server closed with, if it did: a peer may echo another one, or none (1006). */
+  private serverCloseCode: number | undefined;
+  private terminateTimer: NodeJS.Timeout | undefined;
+  /** RATE_LIMITED replies sent in the current second: past a few, drops are silent (replies would amplify a flood). */
+  private limitedReplies = { windowStart: 0, count: 0 };
 
   constructor(
     private readonly ws: WebSocket,
@@ -90,7 +90,8 @@ export class Connection {
     ws.on('error', (err) => this.log.warn({ err: err.message }, 'websocket error'));
     ws.on('close', (code, reason) => {
       this.closed = true;
-      options.onClose(this, code, reason.toString());
+      clearTimeout(this.terminateTimer);
+      options.onClose(this, this.serverCloseCode ?? code, reason.toString());
     });
   }
 
@@ -122,11 +123,13 @@ export class Connection {
   close(code: CloseCode | number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.serverCloseCode = code;
     closesCounter.inc({ code: String(code) });
     // Close reasons are limited to 123 bytes by RFC 6455.
     this.ws.close(code, reason.slice(0, 120));
     // A peer that never answers the close handshake must not hold the socket.
-    setTimeout(() => this.ws.terminate(), 2000).unref();
+    this.terminateTimer = setTimeout(() => this.ws.terminate(), 2000);
+    this.terminateTimer.unref();
   }
 
   private envelope(replyTo: string | undefined, peerId: PeerId | undefined) {
@@ -176,8 +179,23 @@ export class Connection {
     this.dispatchText(buffer.toString('utf8'));
   }
 
-  /** Validates and handles one JSON text message, from the WebSocket or the peer's input data channel. */
-  dispatchText(text: string): void {
+  /**
+   * A message from the peer's `input` data channel: the same edge checks as a WebSocket frame, and only
+   * input (and ping) may come this way; errors go back over the WebSocket.
+   */
+  dispatchChannelText(text: string): void {
+    const bytes = Buffer.byteLength(text);
+    this.traffic.received(bytes);
+    if (bytes > this.options.limits.maxMessageSize) {
+      limitCounter.inc({ limit: 'message_size' });
+      this.sendError('INVALID_MESSAGE', `A data-channel message of ${bytes} bytes is over the limit; it was dropped.`, `max_message_size=${this.options.limits.maxMessageSize}`);
+      return;
+    }
+    this.dispatchText(text, CHANNEL_MESSAGE_TYPES);
+  }
+
+  /** Validates and handles one JSON text message; `allowed` narrows the types this path takes. */
+  private dispatchText(text: string, allowed?: ReadonlySet<string>): void {
     if (this.closed) return;
     const parsed = parseClientMessage(text);
     const type = parsed.ok ? parsed.message.type : undefined;
@@ -185,6 +203,10 @@ export class Connection {
     if (this.rateLimited(type !== undefined && INPUT_MESSAGE_TYPES.has(type))) return;
     if (!parsed.ok) {
       this.sendError(parsed.code, parsed.message, parsed.details, parsed.partial.message_id, this.peerId ?? parsed.partial.peer_id);
+      return;
+    }
+    if (allowed && !allowed.has(parsed.message.type)) {
+      this.sendError('INVALID_MESSAGE', `"${parsed.message.type}" is not accepted on the input data channel; send it over the WebSocket.`, 'type', parsed.message.message_id);
       return;
     }
     void this.handle(parsed.message);
@@ -200,7 +222,11 @@ export class Connection {
       this.close(1008, 'rate limit abuse');
       return true;
     }
-    this.sendError('RATE_LIMITED', 'Too many messages per second; this one was dropped.', isInput ? 'input_rate_limit' : 'rate_limit');
+    const now = performance.now();
+    if (now - this.limitedReplies.windowStart >= 1000) this.limitedReplies = { windowStart: now, count: 0 };
+    if (++this.limitedReplies.count <= LIMITED_REPLIES_PER_SECOND) {
+      this.sendError('RATE_LIMITED', 'Too many messages per second; this one was dropped.', isInput ? 'input_rate_limit' : 'rate_limit');
+    }
     return true;
   }
 

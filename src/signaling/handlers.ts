@@ -1,7 +1,8 @@
 import { PRESS_RELEASE_CAPABILITY, PROTOCOL_VERSION, STATS_SECTIONS, type ClientMessage, type ClientMessageOf, type StatsSection } from '../protocol/index.js';
 import { MediaError, type MediaViewer, type OfferRequest } from '../media/types.js';
 import type { PeerInput } from '../input/types.js';
-import { ProtocolError, type Connection } from './connection.js';
+import type { Connection } from './connection.js';
+import { ProtocolError } from './protocol-error.js';
 import type { Session } from './session.js';
 import type { SignalingContext } from './signaling-context.js';
 import { systemSnapshot } from './system-stats.js';
@@ -80,7 +81,7 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
     previous.peerId = message.peer_id;
     previous.pressRelease = announcesPressRelease(message);
     connection.session = previous;
-    // A resumed session rejoins control at the back; view-only credentials leave it.
+    // It left control when its connection dropped: it queues up again (and controls if nobody does).
     if (connection.principal.role === 'control') ctx.control.join(previous.id);
     else ctx.control.leave(previous.id);
     older.close(4001, 'replaced by a newer connection of this session');
@@ -107,12 +108,14 @@ function attachViewer(ctx: SignalingContext, session: Session, viewer: MediaView
     const request = session.lastOffer;
     if (request) void renegotiate(ctx, session, request);
   });
-  viewer.on('datachannel-message', (text) => session.connection.dispatchText(text));
+  viewer.on('datachannel-message', (text) => session.connection.dispatchChannelText(text));
 }
 
 async function sendOffer(ctx: SignalingContext, session: Session, request: OfferRequest, replyTo?: string): Promise<void> {
   const media = ctx.media;
   if (!media) throw new ProtocolError('MEDIA_UNAVAILABLE', 'This server has no media source running.', 'source');
+  // Queued behind a slow step, the request may run after its session was freed: nobody would close the viewer.
+  if (session.disposed) return;
   if (!session.viewer) {
     session.viewer = media.createViewer(session.id);
     attachViewer(ctx, session, session.viewer);
@@ -120,6 +123,7 @@ async function sendOffer(ctx: SignalingContext, session: Session, request: Offer
   const viewer = session.viewer;
   if (ctx.negotiations.activeCount >= ctx.config.maxNegotiations) limitCounter.inc({ limit: 'negotiations_queued' });
   const offer = await ctx.negotiations(() => mediaCall(() => viewer.createOffer(request)));
+  if (session.disposed) return;
   session.connection.send('offer', { sdp: { type: 'offer', sdp: offer.sdp }, ...(offer.codec ? { codec: offer.codec } : {}) }, replyTo);
 }
 
@@ -161,8 +165,10 @@ async function onAnswer(connection: Connection, message: ClientMessageOf<'answer
 }
 
 async function onIceCandidate(connection: Connection, message: ClientMessageOf<'ice-candidate'>): Promise<void> {
-  const viewer = requireViewer(requireSession(connection));
-  await mediaCall(() => viewer.addRemoteCandidate(message.data.candidate));
+  const session = requireSession(connection);
+  const viewer = requireViewer(session);
+  // In order with answers and offers: a candidate must never reach an offer newer than the one it answers.
+  await session.serialize(() => mediaCall(() => viewer.addRemoteCandidate(message.data.candidate)));
 }
 
 function onPing(connection: Connection, message: ClientMessageOf<'ping'>): void {
@@ -220,6 +226,7 @@ function peerInput(ctx: SignalingContext, session: Session): PeerInput {
       ctx.control.policy === 'none' ? 'input=none' : `controller=${controller ?? 'nobody'}`,
     );
   }
+  // X sources are streamed at the screen's own size, so video pixels are screen pixels (null = no scaling).
   session.input ??= ctx.input.forPeer(session.id, () => null);
   return session.input;
 }

@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sameSecret } from '../auth/same-secret.js';
 import type { PeerId } from '../protocol/index.js';
 import type { MediaViewer, OfferRequest } from '../media/types.js';
 import type { PeerInput } from '../input/types.js';
@@ -18,6 +19,8 @@ export class Session {
   lastOffer: OfferRequest | null = null;
   /** Set once its first welcome went out: notifications (e.g. `control`) never precede the welcome. */
   welcomed = false;
+  /** Set once the session is freed: work queued before must not bring media back to life. */
+  disposed = false;
   /** Set while the session has no connection and waits for a resume (`--resume-grace`). */
   expiry: NodeJS.Timeout | null = null;
   /**
@@ -34,9 +37,7 @@ export class Session {
   ) {}
 
   tokenMatches(token: string): boolean {
-    const a = Buffer.from(token);
-    const b = Buffer.from(this.resumeToken);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return sameSecret(token, this.resumeToken);
   }
 
   /** Runs `task` after every earlier negotiation step of this session. */

@@ -16,6 +16,8 @@ import { Traffic } from './traffic.js';
 
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with 1009 itself. */
 const OVERSIZE_READ_FACTOR = 16;
+/** However large max_message_size is set, a frame is never buffered past this. */
+const OVERSIZE_READ_CAP = 64 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** Closes after which nobody comes back: a clean close handshake from the client (1000, 1001, 1005 = no code), or a refusal by policy. Dropped connections may resume. */
 const FINAL_CLOSE_CODES = new Set([1000, 1001, 1005, 1008, 1009, 1013]);
@@ -49,7 +51,7 @@ export class SignalingServer {
     this.ctx = ctx;
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024),
+      maxPayload: Math.min(Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024), OVERSIZE_READ_CAP),
       perMessageDeflate: false,
       // Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token itself when another will do.
       handleProtocols: (protocols) => {
@@ -97,6 +99,10 @@ export class SignalingServer {
       dispatch: (conn, message) => dispatch(this.ctx, conn, message),
       onClose: (conn, code, reason) => this.onClose(conn, code, reason),
     });
+    if (this.closing) {
+      connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+      return;
+    }
     if (credentials instanceof AuthError) {
       limitCounter.inc({ limit: 'unauthorized' });
       connection.sendError('UNAUTHORIZED', credentials.message, 'credentials');
@@ -147,6 +153,7 @@ export class SignalingServer {
   }
 
   private dispose(session: Session): void {
+    session.disposed = true;
     if (session.expiry) clearTimeout(session.expiry);
     session.expiry = null;
     session.viewer?.close();

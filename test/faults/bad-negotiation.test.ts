@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { BrowserPeer, launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { WsPeer } from '../helpers/ws-peer.js';
+import { playOverSignaling } from '../helpers/signaled-browser.js';
 
 let server: TestServer;
 let browser: Browser;
@@ -42,19 +43,7 @@ test('invalid SDP, an answer to another offer, and candidates for unknown media 
   assert.equal(malformed.error.code, 'INVALID_SDP');
 
   // Still usable: a browser answers this session's offer and decodes video.
-  const browserPeer = await BrowserPeer.open(browser);
-  const fresh = await peer.reply(peer.request('request-offer', {}));
-  const answer = await browserPeer.answer(fresh.data.sdp.sdp);
-  peer.request('answer', { sdp: { type: 'answer', sdp: answer } });
-  for (const candidate of await browserPeer.takeCandidates()) peer.request('ice-candidate', { candidate });
-  const deadline = Date.now() + 20_000;
-  let decoded = 0;
-  while (decoded === 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    for (const candidate of await browserPeer.takeCandidates()) peer.request('ice-candidate', { candidate });
-    decoded = (await browserPeer.inboundRtp()).find((r) => r.kind === 'video')?.framesDecoded ?? 0;
-  }
-  assert.ok(decoded > 0, 'the session plays after the bad messages');
+  await playOverSignaling(peer, await BrowserPeer.open(browser));
   assert.equal(peer.received.filter((m) => m.type === 'error').length, 0, 'no stray errors');
   peer.close();
   other.close();

@@ -1,5 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 
@@ -277,8 +280,19 @@ describe('limits and lifecycle close codes', () => {
     assert.ok(Date.now() - started < 5000, 'exit within 5 s');
   });
 
-  test('a bad configuration value fails at start with a message naming the flag', async () => {
+  test('a bad configuration fails at start with a message naming the setting: values, unknown file keys, key files, conflicts', async () => {
     await assert.rejects(startServer(['--resolution', 'big']), /--resolution \(from command line\)/);
     await assert.rejects(startServer([], { STREAMGATE_MAX_MESSAGE_SIZE: '-1' }), /--max-message-size \(from \$STREAMGATE_MAX_MESSAGE_SIZE\)/);
+    const dir = mkdtempSync(join(tmpdir(), 'sg-config-'));
+    try {
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({ port: 0, heartbeatIntervall: 5 }));
+      await assert.rejects(startServer(['--config', file]), /heartbeatIntervall/);
+      writeFileSync(join(dir, 'bad.pem'), 'not a key');
+      await assert.rejects(startServer(['--jwt-public-key', join(dir, 'bad.pem')]), /--jwt-public-key: cannot read a PEM public key/);
+      await assert.rejects(startServer(['--jwt-secret', 'x'.repeat(40), '--jwt-public-key', join(dir, 'bad.pem')]), /not both/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,6 +8,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
 import WebSocket from 'ws';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { launchChromium } from '../helpers/chromium.js';
+import { framesAdvance, openViewer } from '../faults/viewer-page.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 
 const TOKEN = 'a-shared-secret-of-some-length';
@@ -95,12 +97,21 @@ describe('authentication: shared token and JWTs, checked before the upgrade', ()
     await unauthorized(peer);
   });
 
-  test('HTTP: the viewer and /metrics need credentials, /healthz does not', async () => {
+  test('HTTP: /metrics needs credentials; /healthz and the viewer\'s files (no data in them) do not', async () => {
     assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
-    assert.equal((await fetch(`${s.url}/`)).status, 401);
-    assert.equal((await fetch(`${s.url}/?token=${TOKEN}`)).status, 200);
+    assert.equal((await fetch(`${s.url}/`)).status, 200);
     assert.equal((await fetch(`${s.url}/metrics`)).status, 401);
     assert.equal((await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
+  });
+
+  test('the viewer opened as /?token=… plays live video with auth on (it passes the token to /ws)', async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await openViewer(browser, `${s.url}/?token=${TOKEN}`);
+      await framesAdvance(page);
+    } finally {
+      await browser.close();
+    }
   });
 
   test('the token never appears in the logs', () => {
