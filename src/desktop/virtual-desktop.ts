@@ -104,7 +104,6 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     return this.options.restartDelayMs?.max ?? 5000;
   }
 
-  /** `:N`, valid once start() resolved. */
   /**
    * `:N` while the display is up. Throws before start() resolved and while Xvfb is being restarted:
    * the old number may belong to another X server by then (use 'display-ready', or readyDisplay).
@@ -131,11 +130,6 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   /** The app's process id, if it runs (the tether's child; for tests and diagnostics). */
   get appPid(): number | undefined {
     return this.app?.pid;
-  }
-
-  /** The app's first top-level window (0 until it maps one). */
-  get appWindow(): number {
-    return this.mainWindow;
   }
 
   /** The Xvfb tether's process id (killing it kills Xvfb). */

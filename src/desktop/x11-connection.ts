@@ -154,11 +154,6 @@ export class XConnection extends EventEmitter<XConnectionEvents> {
     return this.closedFlag;
   }
 
-  /** Bytes written to the socket but not yet taken by the kernel: a backlog indicator. */
-  get writeBacklog(): number {
-    return this.client.stream.writableLength;
-  }
-
   // ---- raw request plumbing ----------------------------------------------------------------
 
   private nextSeq(): number {

@@ -294,7 +294,7 @@ export function charToKeysym(ch: string): number | null {
 }
 
 /** The character a keysym stands for (Latin-1 or Unicode keysyms), or null. */
-export function keysymToChar(keysym: number): string | null {
+function keysymToChar(keysym: number): string | null {
   if ((keysym >= 0x20 && keysym <= 0x7e) || (keysym >= 0xa0 && keysym <= 0xff)) return String.fromCharCode(keysym);
   if (keysym >= 0x1000100 && keysym <= 0x110ffff) return String.fromCodePoint(keysym - 0x1000000);
   return null;
@@ -345,12 +345,6 @@ export function resolveKey(key: string | undefined, code: string | undefined, ke
     if (ks !== undefined) return { keysym: ks, symbol: false };
   }
   return null;
-}
-
-/** The modifier class a DOM key name stands for (for key-up of a modifier the peer never pressed through us). */
-export function modClassOfKey(key: string | undefined, code: string | undefined, keyCode: number | undefined): ModClass | null {
-  const r = resolveKey(key, code, keyCode);
-  return r ? modClassOf(r.keysym) : null;
 }
 
 const MOD_ALIASES: Readonly<Record<string, ModClass>> = {

@@ -1,5 +1,5 @@
 /**
- * A child process that owns one GStreamer pipeline (run by pipeline-supervisor.ts with child_process.fork).
+ * A child process that owns one GStreamer pipeline (forked by stream-pipeline.ts).
  * GStreamer runs in native threads that a crash or a stuck element takes down with it; in a separate
  * process that can only end this worker, never the server. The pipeline sends RTP to a loopback port the
  * parent listens on; the parent controls the encoder over IPC (keyframe, bitrate, stop).
@@ -11,8 +11,6 @@ import { isParentMessage, type WorkerConfig, type WorkerMessage } from './worker
 /** The part of gstreamer-superficial (untyped, CommonJS) this worker uses. */
 interface GstBusMessage {
   type: string;
-  _src_element_name: string;
-  'new-state'?: string;
   message?: string;
 }
 interface GstPipeline {
@@ -106,13 +104,6 @@ if (pipeline) {
   pipeline.pollBus((message) => {
     if (message.type === 'error') fail(message.message ?? 'unknown GStreamer error');
     else if (message.type === 'eos') fail('the source ended');
-    else if (
-      message.type === 'state-changed' &&
-      message['new-state'] === 'GST_STATE_PLAYING' &&
-      /^pipeline\d+$/.test(message._src_element_name)
-    ) {
-      send({ type: 'playing' });
-    }
   });
   pipeline.play();
   setInterval(() => {

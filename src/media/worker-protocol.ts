@@ -24,8 +24,6 @@ export type ParentMessage =
   | { type: 'stop' };
 
 export type WorkerMessage =
-  /** The pipeline reached PLAYING. */
-  | { type: 'playing' }
   /** A fatal pipeline error; the worker exits right after. */
   | { type: 'error'; message: string }
   /** CPU time the worker process has used so far (µs, user + system), sent periodically. */
@@ -35,8 +33,6 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
   if (typeof value !== 'object' || value === null) return false;
   const message = value as Record<string, unknown>;
   switch (message.type) {
-    case 'playing':
-      return true;
     case 'error':
       return typeof message.message === 'string';
     case 'usage':
