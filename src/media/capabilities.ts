@@ -7,15 +7,18 @@ export interface Capabilities {
   /** Video codecs in the server's own order of preference. */
   codecs: VideoCodec[];
   audio: boolean;
+  /** The X capture element is installed: an `x11` source can be served. */
   x11: boolean;
 }
 
+/** What captures an X display, and the Debian package that ships it (for the message when it is missing). */
+export const X11_CAPTURE = { element: 'ximagesrc', debianPackage: 'gstreamer1.0-plugins-good' } as const;
+
 const COMMON = ['udpsink', 'videoconvert', 'videotestsrc', 'videorate', 'capsfilter'];
-const NEEDS: Record<VideoCodec | 'audio' | 'x11', string[]> = {
+const NEEDS: Record<VideoCodec | 'audio', string[]> = {
   H264: ['x264enc', 'rtph264pay'],
   VP8: ['vp8enc', 'rtpvp8pay'],
   audio: ['audiotestsrc', 'audioconvert', 'audioresample', 'opusenc', 'rtpopuspay'],
-  x11: ['ximagesrc'],
 };
 
 /** One `gst-inspect-1.0` run lists every element as "plugin:  element: description". */
@@ -31,7 +34,8 @@ export async function probeCapabilities(): Promise<Capabilities> {
   return {
     codecs: (['H264', 'VP8'] as const).filter((codec) => has(NEEDS[codec])),
     audio: has(NEEDS.audio),
-    x11: has(NEEDS.x11),
+    // Alone: without the common elements the codecs are missing, and requests say so.
+    x11: elements.has(X11_CAPTURE.element),
   };
 }
 

@@ -1,5 +1,5 @@
 import { logger } from '../log.js';
-import { probeCapabilities, type Capabilities } from './capabilities.js';
+import { probeCapabilities, X11_CAPTURE, type Capabilities } from './capabilities.js';
 import { streamKey, type StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats } from './stream-pipeline.js';
 import { MediaError, type MediaService, type MediaSettings, type VideoCodec } from './types.js';
@@ -28,10 +28,19 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     this.options = { ...DEFAULT_OPTIONS, ...options };
   }
 
-  /** Probes the installed GStreamer for codecs, then serves `settings.source`. */
+  /**
+   * Probes the installed GStreamer for codecs, then serves `settings.source`. Rejects when the source is an
+   * X display and nothing can capture it: every viewer would fail, so the server should not start that way.
+   */
   static async create(settings: MediaSettings, options: Partial<PipelineOptions> = {}): Promise<GstreamerMediaService> {
     const capabilities = await probeCapabilities();
     log.info({ ...capabilities, source: settings.source }, 'media capabilities');
+    if (settings.source.kind === 'x11' && !capabilities.x11) {
+      const { element, debianPackage } = X11_CAPTURE;
+      throw new Error(
+        `capturing X display ${settings.source.display} needs the GStreamer element ${element}, which is not installed (Debian package ${debianPackage})`,
+      );
+    }
     return new GstreamerMediaService(settings, capabilities, options);
   }
 
