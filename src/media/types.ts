@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { IceCandidate } from '../protocol/index.js';
+import type { IceCandidate, IceServer } from '../protocol/index.js';
 
 /**
  * The contract between signaling and media. Signaling owns the WebSocket and the protocol;
@@ -26,7 +26,7 @@ export interface MediaSettings {
    * without loopback: e.g. `127.0.0.1` for a browser on the same host (tests).
    */
   iceAddresses: string[];
-  iceServers: { urls: string | string[]; username?: string; credential?: string }[];
+  iceServers: IceServer[];
 }
 
 export interface OfferRequest {

@@ -14,7 +14,7 @@ import {
   type RtcpPacket,
 } from 'werift';
 import { logger, type Logger } from '../log.js';
-import type { IceCandidate } from '../protocol/index.js';
+import { INPUT_CHANNEL_LABEL, type IceCandidate } from '../protocol/index.js';
 import { pickCodec } from './capabilities.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
@@ -47,8 +47,6 @@ const GATHER_WAIT_MS = 300;
 const STUN_GATHER_TIMEOUT_S = 2;
 /** RFC 5104 FMT of a Full Intra Request in a payload-specific feedback packet. */
 const FIR_FMT = 4;
-/** The label of the data channel that carries input events. */
-export const INPUT_CHANNEL = 'input';
 
 /** What a leg is fed from: a video encoder of this codec, or the source's Opus encoder. */
 type Encoding = VideoCodec | 'OPUS';
@@ -237,9 +235,9 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       }
     });
     pc.onIceCandidate.subscribe((candidate) => this.onLocalCandidate(candidate));
-    this.listenForInput(pc.createDataChannel(INPUT_CHANNEL));
+    this.listenForInput(pc.createDataChannel(INPUT_CHANNEL_LABEL));
     pc.onDataChannel.subscribe((channel) => {
-      if (channel.label === INPUT_CHANNEL) this.listenForInput(channel);
+      if (channel.label === INPUT_CHANNEL_LABEL) this.listenForInput(channel);
     });
     return pc;
   }
