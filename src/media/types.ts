@@ -39,7 +39,7 @@ export interface OfferRequest {
 /** Thrown by media with the protocol error code signaling should send. */
 export class MediaError extends Error {
   constructor(
-    readonly code: 'UNSUPPORTED_CODEC' | 'MEDIA_UNAVAILABLE' | 'INVALID_SDP' | 'NO_ACTIVE_SESSION',
+    readonly code: 'UNSUPPORTED_CODEC' | 'MEDIA_UNAVAILABLE' | 'INVALID_SDP' | 'NO_ACTIVE_SESSION' | 'INVALID_MESSAGE',
     message: string,
     readonly details?: string,
   ) {
@@ -70,7 +70,8 @@ export interface MediaViewer extends EventEmitter<ViewerEvents> {
   /**
    * Queued until the answer is applied; `.local` mDNS candidates are dropped, and so is a candidate the peer
    * connection refuses (e.g. one of an ICE generation a restart replaced). Throws NO_ACTIVE_SESSION without an
-   * offer, INVALID_SDP for a malformed candidate line or one naming a media section the offer does not have.
+   * offer, INVALID_SDP for a malformed candidate line or one naming a media section the offer does not have,
+   * INVALID_MESSAGE when 64 candidates already wait for the answer.
    */
   addRemoteCandidate(candidate: IceCandidate): Promise<void>;
   /** Figures for the `webrtc` section of `stats`. */

@@ -45,6 +45,11 @@ export interface ViewerHost {
 const GATHER_WAIT_MS = 300;
 /** Seconds werift waits for STUN answers while gathering; an answer is applied only after gathering. */
 const STUN_GATHER_TIMEOUT_S = 2;
+/**
+ * Remote candidates kept until the answer arrives. A browser gathers a handful per ICE generation; without a
+ * bound, a peer that never answers could grow the queue for as long as it stays connected.
+ */
+const MAX_PENDING_CANDIDATES = 64;
 /** RFC 5104 FMT of a Full Intra Request in a payload-specific feedback packet. */
 const FIR_FMT = 4;
 
@@ -86,6 +91,11 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   /** Local candidates already in the offer's SDP are not trickled again. */
   private offeredCandidates = new Set<string>();
   private trickling = false;
+  /**
+   * Counts offers. Every offer reuses the peer connection, so a gathering that ends late must check that its
+   * offer is still the latest before it says "end of candidates", which would otherwise end the newer generation.
+   */
+  private offerGeneration = 0;
   private readonly statsCollector = new ViewerStatsCollector();
   private readonly observedTransports = new WeakSet<object>();
   private closed = false;
@@ -134,8 +144,18 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       const problem = candidateProblem(candidate, sdpMids(pc.localDescription?.sdp ?? ''));
       if (problem) throw new MediaError('INVALID_SDP', 'the ICE candidate does not fit this session', problem);
       if (candidate.candidate && isMdnsCandidate(candidate.candidate)) return;
-      if (!this.answerApplied) this.pendingCandidates.push(candidate);
-      else await this.applyCandidate(pc, candidate);
+      if (this.answerApplied) {
+        await this.applyCandidate(pc, candidate);
+        return;
+      }
+      if (this.pendingCandidates.length >= MAX_PENDING_CANDIDATES) {
+        throw new MediaError(
+          'INVALID_MESSAGE',
+          'too many ICE candidates before the answer',
+          `max ${MAX_PENDING_CANDIDATES} candidates before the answer`,
+        );
+      }
+      this.pendingCandidates.push(candidate);
     });
   }
 
@@ -258,6 +278,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   }
 
   private async makeOffer(pc: RTCPeerConnection, iceRestart: boolean): Promise<string> {
+    const generation = ++this.offerGeneration;
     this.trickling = false;
     this.gatheredForOffer = [];
     const offer = await pc.createOffer({ iceRestart });
@@ -277,7 +298,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     void gathering.then(
       () => {
         // Gathering finished after the offer left: tell the peer there will be no more.
-        if (!sdp.includes('a=end-of-candidates') && this.pc === pc) {
+        if (!sdp.includes('a=end-of-candidates') && generation === this.offerGeneration) {
           this.emit('candidate', { candidate: '', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null });
         }
       },
