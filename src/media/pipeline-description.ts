@@ -35,9 +35,16 @@ const GOP_SECONDS = 3;
 /** X display names go into the launch string, so only their documented form is accepted. */
 const DISPLAY_NAME = /^[A-Za-z0-9._-]*:\d+(\.\d+)?$/;
 
-/** The gst-launch description and control handles of the pipeline sending `spec` as RTP to 127.0.0.1:`port`. */
-export function describePipeline(spec: StreamSpec, port: number): WorkerConfig {
-  const sink = `udpsink host=127.0.0.1 port=${port} sync=false async=false`;
+/** Where a worker sends its RTP, and the SSRC it sends with (which tells its packets from an earlier worker's). */
+export interface RtpTarget {
+  port: number;
+  /** 0 … 2^32 − 2: the payloaders read 2^32 − 1 as "pick one at random". */
+  ssrc: number;
+}
+
+/** The gst-launch description and control handles of the pipeline sending `spec` as RTP to 127.0.0.1:`rtp.port`. */
+export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig {
+  const sink = `udpsink host=127.0.0.1 port=${rtp.port} sync=false async=false`;
   if (spec.kind === 'audio') {
     // X sources have no audio of their own yet: silence keeps the audio track a viewer asked for alive.
     const wave = spec.source.kind === 'test' ? 'wave=sine freq=440 volume=0.2' : 'wave=silence';
@@ -48,7 +55,7 @@ export function describePipeline(spec: StreamSpec, port: number): WorkerConfig {
         'audioresample',
         'audio/x-raw,rate=48000,channels=2',
         'opusenc bitrate=64000',
-        `rtpopuspay pt=${AUDIO_PT} mtu=${RTP_MTU}`,
+        `rtpopuspay pt=${AUDIO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         sink,
       ].join(' ! '),
     };
@@ -65,11 +72,11 @@ export function describePipeline(spec: StreamSpec, port: number): WorkerConfig {
           // SPS/PPS with every IDR, each NAL unit in its own packet: with aggregate-mode=zero-latency (or max)
           // Chromium dropped the frame after every forced IDR and sent a PLI, a keyframe loop at ~3/s
           // (measured: 30 PLIs in 9 s with zero-latency, 0 with none).
-          `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=none pt=${VIDEO_PT} mtu=${RTP_MTU}`,
+          `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=none pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ]
       : [
           `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,
-          `rtpvp8pay name=${PAYLOADER} pt=${VIDEO_PT} mtu=${RTP_MTU}`,
+          `rtpvp8pay name=${PAYLOADER} pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ];
   return {
     launch: [...videoSource(spec.source, spec), 'videoconvert', ...encoder, sink].join(' ! '),

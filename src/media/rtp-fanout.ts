@@ -14,6 +14,11 @@ export class RtpFanout {
   private readonly listeners = new Set<RtpListener>();
   packets = 0;
   bytes = 0;
+  /**
+   * The SSRC of the worker that sends here now; undefined while none does. RTP with any other SSRC is
+   * dropped: it is from a worker that is going away (or is gone, still in the socket's buffer).
+   */
+  ssrc: number | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -22,7 +27,7 @@ export class RtpFanout {
     socket.on('message', (packet) => {
       const header = parseRtpHeader(packet);
       // Anything on this loopback port that is not RTP would make werift throw later, off our stack.
-      if (!header) return;
+      if (!header || header.ssrc !== this.ssrc) return;
       this.packets++;
       this.bytes += packet.length;
       for (const listener of this.listeners) {

@@ -60,6 +60,12 @@ export interface PipelineStats {
   cpuPercent: number | null;
 }
 
+/**
+ * The SSRC the next worker sends with: unique among this process's workers, so that a pipeline tells its
+ * current worker's RTP from a predecessor's, and a viewer switched to another encoder sees the switch.
+ */
+let nextSsrc = 1;
+
 const STOP_GRACE_MS = 2000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
@@ -215,16 +221,20 @@ export class StreamPipeline {
     this.restartTimer = undefined;
     const restarting = this.state === 'restarting';
     this.state = restarting ? 'restarting' : 'starting';
+    const ssrc = nextSsrc++;
     let config;
     try {
       config = describePipeline(
         this.spec.kind === 'video' ? { ...this.spec, bitrateKbps: this.bitrateKbps ?? this.spec.bitrateKbps } : this.spec,
-        this.fanout.port,
+        { port: this.fanout.port, ssrc },
       );
     } catch (err) {
       this.onWorkerGone(undefined, (err as Error).message);
       return;
     }
+    // A viewer arriving while the previous worker stops starts this one at once: until it sends, the old
+    // one's RTP must not count as this one running.
+    this.fanout.ssrc = ssrc;
     const worker = fork(WORKER_PATH, [JSON.stringify(config)], {
       execArgv: WORKER_EXEC_ARGV,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -240,6 +250,8 @@ export class StreamPipeline {
     worker.on('error', (err) => {
       lastError = err.message;
       this.log.error({ err }, 'worker process error');
+      // A fork that failed (EAGAIN, ENOMEM …) has no pid and never emits 'exit'.
+      if (worker.pid === undefined) this.onWorkerGone(worker, `the media pipeline could not be started: ${err.message}`);
     });
     worker.on('exit', (code, signal) => {
       if (code !== 0 || signal) this.log.warn({ code, signal, reason: lastError }, 'pipeline worker exited');
@@ -253,6 +265,8 @@ export class StreamPipeline {
   private onWorkerGone(worker: ChildProcess | undefined, reason: string): void {
     if (worker && worker !== this.worker) return;
     this.worker = undefined;
+    // Its last packets may still wait in the socket: they must not look like a restarted encoder.
+    this.fanout.ssrc = undefined;
     this.keyframes.cancel();
     const wasRunning = this.state === 'running';
     if (this.state === 'stopping' || this.stopped || this.subscribers.size === 0) {
@@ -335,7 +349,8 @@ export class StreamPipeline {
 
   private stopWorker(): Promise<void> {
     const worker = this.worker;
-    if (!worker) {
+    // Without a pid the fork failed: its 'error' event, already queued, reports it gone.
+    if (!worker || worker.pid === undefined) {
       this.toIdle();
       return Promise.resolve();
     }

@@ -13,33 +13,36 @@ const h264: StreamSpec = {
   framerate: 30,
   bitrateKbps: 2000,
 };
+const RTP = { port: 1, ssrc: 1 };
 
 test('H.264 is forced to I420 constrained baseline (what the offer promises) with a 3 s GOP', () => {
-  const { launch, control } = describePipeline(h264, 5004);
+  const { launch, control } = describePipeline(h264, { port: 5004, ssrc: 7 });
   assert.match(launch, /video\/x-raw,format=I420 ! x264enc [^!]*key-int-max=90[^!]*! video\/x-h264,profile=constrained-baseline/);
   assert.match(launch, /rtph264pay name=vpay config-interval=-1 aggregate-mode=none/);
   assert.match(launch, /udpsink host=127\.0\.0\.1 port=5004/);
+  assert.match(launch, /rtph264pay [^!]*ssrc=7 /, 'the payloader sends with the SSRC it is given');
   assert.deepEqual(control, { encoder: 'venc', bitrateProperty: 'bitrate', unitsPerKbit: 1, keyUnitElement: 'vpay' });
 });
 
 test('VP8 sets its bitrate in bit/s; the X source captures the named display', () => {
-  const { launch, control } = describePipeline({ ...h264, codec: 'VP8', source: { kind: 'x11', display: ':99' } }, 5004);
+  const { launch, control } = describePipeline({ ...h264, codec: 'VP8', source: { kind: 'x11', display: ':99' } }, { port: 5004, ssrc: 7 });
   assert.match(launch, /^ximagesrc display-name=:99 use-damage=false show-pointer=true ! videorate ! video\/x-raw,framerate=30\/1/);
   assert.match(launch, /vp8enc [^!]*target-bitrate=2000000 keyframe-max-dist=90/);
+  assert.match(launch, /rtpvp8pay [^!]*ssrc=7 /);
   assert.equal(control?.bitrateProperty, 'target-bitrate');
   assert.equal(control?.unitsPerKbit, 1000);
 });
 
 test('audio is a tone for the test source and silence for X; it has no video control', () => {
-  const tone = describePipeline({ kind: 'audio', source: { kind: 'test' } }, 1);
-  const silence = describePipeline({ kind: 'audio', source: { kind: 'x11', display: ':1' } }, 1);
-  assert.match(tone.launch, /wave=sine .* opusenc .* rtpopuspay/);
+  const tone = describePipeline({ kind: 'audio', source: { kind: 'test' } }, RTP);
+  const silence = describePipeline({ kind: 'audio', source: { kind: 'x11', display: ':1' } }, RTP);
+  assert.match(tone.launch, /wave=sine .* opusenc .* rtpopuspay [^!]*ssrc=1 /);
   assert.match(silence.launch, /wave=silence/);
   assert.equal(tone.control, undefined);
 });
 
 test('a display name that could smuggle pipeline syntax is refused', () => {
-  assert.throws(() => describePipeline({ ...h264, source: { kind: 'x11', display: ':0 ! filesink location=/tmp/x' } }, 1));
+  assert.throws(() => describePipeline({ ...h264, source: { kind: 'x11', display: ':0 ! filesink location=/tmp/x' } }, RTP));
 });
 
 test('one stream key per source and codec, and one per source for audio', () => {
