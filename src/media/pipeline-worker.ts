@@ -5,6 +5,7 @@
  * parent listens on; the parent controls the encoder over IPC (keyframe, bitrate, stop).
  */
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { logger } from '../log.js';
 import { isParentMessage, type WorkerConfig, type WorkerMessage } from './worker-protocol.js';
 
@@ -28,6 +29,8 @@ interface GstModule {
 }
 
 const USAGE_INTERVAL_MS = 2000;
+/** How long stopping the pipeline and exiting may take before the watchdog kills the process. */
+const EXIT_DEADLINE_MS = 1000;
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const log = logger('media.worker');
@@ -40,22 +43,34 @@ let pipeline: GstPipeline | undefined;
 let exiting = false;
 
 /**
- * Stops the pipeline before exiting. pollBus keeps a libuv pool thread blocked in gst_bus_timed_pop, and
- * Node joins the pool's threads on exit: with nothing on the bus to wake that thread, the exit hangs
- * (DESIGN.md). Keeping the bus unflushed lets the state changes of stop() reach it and release the
- * thread (measured: ~1 stop in 30 hung until SIGKILL before, 0 in 200 after).
+ * Stops the pipeline, then ends the process. pollBus keeps a libuv pool thread blocked in gst_bus_timed_pop,
+ * and process.exit() joins the pool's threads: with nothing on the bus to wake that thread, the exit hangs
+ * (DESIGN.md). Keeping the bus unflushed lets the state changes of stop() reach it and release the thread
+ * (measured: ~1 stop in 30 hung until SIGKILL before, 0 in 200 after), so a parent still listening gets a
+ * clean exit code. A parent that is gone (it died, even by SIGKILL) reads no exit code and kills nothing:
+ * then the worker SIGKILLs itself, which joins no thread. Either way the watchdog bounds stop() and exit().
  */
 function exit(code: number): void {
   if (exiting) return;
   exiting = true;
+  startWatchdog();
   try {
     if (pipeline) {
       pipeline['auto-flush-bus'] = false;
       pipeline.stop();
     }
   } finally {
-    process.exit(code);
+    if (process.connected) process.exit(code);
+    else process.kill(process.pid, 'SIGKILL');
   }
+}
+
+/**
+ * A thread of its own that SIGKILLs this process after EXIT_DEADLINE_MS: pipeline.stop() and the exit run
+ * on the main thread and can block it in native code, where no timer of the main thread would ever fire.
+ */
+function startWatchdog(): void {
+  new Worker(`setTimeout(() => process.kill(process.pid, 'SIGKILL'), ${EXIT_DEADLINE_MS});`, { eval: true });
 }
 
 function fail(message: string): void {
