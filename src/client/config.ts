@@ -6,18 +6,22 @@ import * as z from 'zod/mini';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { PeerId } from '../protocol/index.js';
 
+/**
+ * An event handler slot of {@link WebSocketLike}, for an event with (at least) the fields of `E`. It is a
+ * method's type so that its parameter is compared both ways: the DOM's handlers take `Event`, `MessageEvent`
+ * and `CloseEvent`, `ws`'s take its own event classes; each has the fields named here, so both fit.
+ */
+type EventHandler<E> = { handle(event: E): unknown }['handle'] | null;
+
 /** The part of the WebSocket API the client uses: the browser's global and npm `ws` both fit. */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  // `any` so that both the DOM's and `ws`'s handler signatures are assignable here.
-  /* eslint-disable @typescript-eslint/no-explicit-any */
-  onopen: ((this: any, event: any) => any) | null;
-  onmessage: ((this: any, event: any) => any) | null;
-  onclose: ((this: any, event: any) => any) | null;
-  onerror: ((this: any, event: any) => any) | null;
-  /* eslint-enable @typescript-eslint/no-explicit-any */
+  onopen: EventHandler<unknown>;
+  onmessage: EventHandler<{ data: unknown }>;
+  onclose: EventHandler<{ code: number; reason: string }>;
+  onerror: EventHandler<unknown>;
 }
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export type PeerConnectionConstructor = new (configuration?: RTCConfiguration) => RTCPeerConnection;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { ConfigError, StreamgateClient, resolveOptions } from '../../src/client/index.js';
+import { ConfigError, StreamgateClient, resolveOptions, type WebSocketConstructor, type WebSocketLike } from '../../src/client/index.js';
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -76,4 +76,23 @@ test('without a global WebSocket (Node 20) the error says to pass one', () => {
 test('maxRetries accepts Infinity and 0', () => {
   assert.equal(resolveOptions({ url: 'ws://h/ws', WebSocket, maxRetries: Infinity }).maxRetries, Infinity);
   assert.equal(resolveOptions({ url: 'ws://h/ws', WebSocket, maxRetries: 0 }).maxRetries, 0);
+});
+
+test('WebSocketLike is typed without any: the WebSocket of `ws` and the browser\'s both fit, a socket with other events does not', () => {
+  // Checked by the compiler when this file is built; at run time only the values are left.
+  type Fits<T> = T extends WebSocketConstructor ? true : false;
+  const wsFits: Fits<typeof WebSocket> = true;
+  const browserFits: Fits<typeof globalThis.WebSocket> = true;
+  const foreign = {
+    readyState: 0,
+    send: (_data: string) => undefined,
+    close: () => undefined,
+    onopen: null,
+    onmessage: (_event: { payload: string }) => undefined,
+    onclose: null,
+    onerror: null,
+  };
+  // @ts-expect-error: its messages have no `data`
+  const notASocket: WebSocketLike = foreign;
+  assert.ok(wsFits && browserFits && notASocket.readyState === 0);
 });
