@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { logger } from '../log.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
-import { EventMask, XConnection, XEvent, type XRawEvent } from './x11-connection.js';
+import { EventMask, XConnection, XEvent, type XRawEvent } from '../x11/x11-connection.js';
 
 const log = logger('desktop.virtual');
 

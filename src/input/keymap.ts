@@ -1,4 +1,4 @@
-import type { KeyboardMapping } from '../desktop/x11-connection.js';
+import type { KeyboardMapping } from '../x11/x11-connection.js';
 import { isCasedKeysym } from './keysyms.js';
 
 export interface KeyLocation {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { clampInt, EventMask, FakeEvent, XConnection, XEvent, type XRawEvent } from '../desktop/x11-connection.js';
+import { clampInt, EventMask, FakeEvent, XConnection, XEvent, type XRawEvent } from '../x11/x11-connection.js';
 import { logger } from '../log.js';
 import type { ClientMessageData, MouseButton } from '../protocol/index.js';
 import { Keymap, type KeyLocation } from './keymap.js';

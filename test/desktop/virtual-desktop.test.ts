@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { VirtualDesktop } from '../../src/desktop/index.js';
-import { XConnection } from '../../src/desktop/x11-connection.js';
+import { XConnection } from '../../src/x11/x11-connection.js';
 
 const run = promisify(execFile);
 

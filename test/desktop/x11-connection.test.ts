@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FakeEvent, XConnection } from '../../src/desktop/x11-connection.js';
+import { FakeEvent, XConnection } from '../../src/x11/x11-connection.js';
 import { VirtualDesktop } from '../../src/desktop/index.js';
 
 describe('XConnection: requests that never desynchronise', () => {

@@ -4,7 +4,7 @@
  * Keysyms are looked up as Xlib's core XLookupKeysym rules do (Shift picks column 1, Lock turns
  * letters around, a missing column 1 falls back to column 0), from the server's current mapping.
  */
-import { EventMask, XConnection, XEvent, type KeyboardMapping, type XRawEvent } from '../../src/desktop/x11-connection.js';
+import { EventMask, XConnection, XEvent, type KeyboardMapping, type XRawEvent } from '../../src/x11/x11-connection.js';
 import { isCasedKeysym } from '../../src/input/keysyms.js';
 
 export interface SeenEvent {

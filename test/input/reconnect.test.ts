@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { VirtualDesktop } from '../../src/desktop/index.js';
-import type { XConnection } from '../../src/desktop/x11-connection.js';
+import type { XConnection } from '../../src/x11/x11-connection.js';
 import { X11InputInjector, type X11PeerInput } from '../../src/input/x11-injector.js';
 import { Observer } from './observer.js';
 

@@ -1,10 +1,11 @@
+/** The X11 client layer, below desktop (the virtual display's monitor) and input (XTEST injection), which both use it. */
 import { EventEmitter } from 'node:events';
 import x11, { type XClient, type XProtocolError, type XRawEvent } from 'x11';
 import { logger } from '../log.js';
 
 export type { XRawEvent, XProtocolError };
 
-const log = logger('desktop.x11');
+const log = logger('x11');
 
 /** Core event codes and masks used by this project. */
 export const XEvent = {
