@@ -226,6 +226,36 @@ async function profiledRun(ctx: BenchContext, kind: Kind, n: number, timing: Tim
 
 type Timing = { idleMs: number; warmupMs: number; measureMs: number };
 
+export interface SweepProbe {
+  connections: number;
+  heartbeatMs: number;
+  rtt: Summary;
+  /** Round trips over 10 ms (the server's loop was held). */
+  stalls: number;
+  seconds: number;
+}
+
+/**
+ * The liveness sweep: with `n` idle connections, one probe client pings every 10 ms and its round trips show
+ * every time the server's event loop is held. Run at the default heartbeat and at a short one.
+ */
+async function sweepProbe(ctx: BenchContext, n: number, heartbeatMs: number | null, ms: number): Promise<SweepProbe> {
+  ctx.log(`signaling: event-loop probe, ${n} idle connections, heartbeat ${heartbeatMs ?? 'default'}`);
+  const server = await startBenchServer([...streamgateArgs(n), ...(heartbeatMs ? ['--heartbeat-interval', String(heartbeatMs)] : [])], { nofile: NOFILE });
+  const gens: Child[] = [];
+  try {
+    for (const tag of ['idle', 'probe']) gens.push(await Child.start(`${ROOT}dist/bench/signaling-loadgen.js`, [server.wsUrl, tag]));
+    await gens[0]!.request({ cmd: 'connect', n }, 'connected', 180_000);
+    await gens[1]!.request({ cmd: 'connect', n: 1 }, 'connected');
+    const r = await gens[1]!.request({ cmd: 'run', movers: 0, pingMs: 10, warmupMs: 500, measureMs: ms }, 'result', ms + 30_000);
+    const rtts = r.rtts as number[];
+    return { connections: n, heartbeatMs: heartbeatMs ?? 30_000, rtt: summarize(rtts), stalls: rtts.filter((v) => v > 10).length, seconds: r.seconds as number };
+  } finally {
+    await Promise.all(gens.map((g) => g.stop()));
+    await server.stop();
+  }
+}
+
 const mean = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /** The repeats of one (server, size): means of the figures, round trips pooled. */
@@ -281,6 +311,8 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
   const bareProfile = await profiledRun(ctx, 'bare', sizes[0]!, timing);
   let noStacks: SignalingRun | null = null;
   let pingsOnly: { s: SignalingRun; b: SignalingRun } | null = null;
+  const largestN = sizes[sizes.length - 1]!;
+  const probes = [await sweepProbe(ctx, largestN, null, ctx.quick ? 1500 : 8000), await sweepProbe(ctx, largestN, 2000, ctx.quick ? 1500 : 8000)];
   if (!ctx.quick) {
     ctx.log(`signaling: pings only (no movers), ${sizes[0]} connections, both servers`);
     pingsOnly = { s: await streamgateRun(ctx, sizes[0]!, timing, [], 0), b: await measure(ctx, 'bare', sizes[0]!, await startBare(), timing, 0) };
@@ -349,6 +381,14 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
           '',
         ]
       : []),
+    'The liveness sweep (`src/signaling/signaling-server.ts`, `sweep()`): one probe client pings every 10 ms while the other connections sit idle;',
+    'its round trips show every time the event loop is held. The sweep WebSocket-pings every connection in one go, once per heartbeat interval',
+    '(default 30 s, so a window can miss it); the second row makes it come every 2 s.',
+    '',
+    '| idle connections | heartbeat | probe pings | RTT p50 ms | p99 | max | round trips > 10 ms |',
+    '|---|---|---|---|---|---|---|',
+    ...probes.map((p) => `| ${p.connections} | ${p.heartbeatMs / 1000} s | ${p.rtt.n} in ${num(p.seconds, 0)} s | ${num(p.rtt.p50, 2)} | ${num(p.rtt.p99, 2)} | **${num(p.rtt.max, 1)}** | ${p.stalls} |`),
+    '',
     'Idle (connected and welcomed, nothing sent):',
     '',
     '| connections | Streamgate idle CPU % | bare idle CPU % | Streamgate RSS / conn KiB | bare RSS / conn KiB | Streamgate conns / GiB | bare conns / GiB |',
@@ -382,7 +422,7 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       { file: 'signaling-cpu.svg', svg: cpuChart, alt: 'server CPU under signaling load, Streamgate and bare ws' },
       { file: 'signaling-rtt.svg', svg: rttChart, alt: 'pong round trip distributions' },
     ],
-    figures: { runs: runs.map(({ rttSample: _r, rtts: _t, ...r }) => r), pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile, noStacks: noStacks && { cpu: noStacks.cpu, rtt: noStacks.rtt } },
+    figures: { runs: runs.map(({ rttSample: _r, rtts: _t, ...r }) => r), sweepProbes: probes, pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile, noStacks: noStacks && { cpu: noStacks.cpu, rtt: noStacks.rtt } },
     targets: [
       {
         what: 'Signaling CPU vs bare ws',

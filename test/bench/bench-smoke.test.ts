@@ -44,6 +44,8 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 240_0
     assert.ok(f('photon').all.n > 0 && finite(f('photon').all.p50), 'photon: clicks seen on screen');
     assert.ok(f('fanout').steps.length >= 2 && f('fanout').steps.every((s: any) => finite(s.serverCpu) && s.fps.n > 0), 'fanout: steps measured');
     assert.ok(f('signaling').runs.length === 2 && f('signaling').runs.every((r: any) => r.rtt.n > 0 && finite(r.cpu)), 'signaling: both servers measured');
+    assert.ok(f('signaling').sweepProbes.every((p: any) => p.rtt.n > 0), 'signaling: event-loop probe measured');
+    assert.ok(f('signaling').profile?.top.length > 0, 'signaling: the CPU profile was read');
     assert.ok(f('encoder').encoders.length === 2 && f('encoder').encoders.every((e: any) => finite(e.cpu)), 'encoder: both codecs measured');
     assert.ok(f('injection').move.n > 0 && f('injection').endToEnd.seen > 0, 'injection: events observed');
   } finally {
