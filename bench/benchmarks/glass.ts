@@ -279,7 +279,7 @@ export async function runGlass(ctx: BenchContext): Promise<SectionResult> {
       ];
   const measureMs = ctx.quick ? 2000 : 6000;
   const sessions = ctx.quick ? 1 : 3;
-  const probes = await probeCapture(ctx, ctx.quick ? [30] : [30, 60], ctx.quick ? 1500 : 4000);
+  const probes = await probeCapture(ctx, ctx.quick ? [30] : [30, 60], ctx.quick ? 1000 : 4000);
   const browser = await ctx.browser();
   // Sessions interleave the configurations; each starts its own server, so the capture clock's phase
   // against the browser's compositor differs from session to session (it moves the median by ~10 ms).
