@@ -8,15 +8,14 @@ import type {
   ClientMessageType,
   ErrorBody,
   IceCandidate,
-  INPUT_CHANNEL_LABEL,
   MouseButton,
   PeerId,
-  PRESS_RELEASE_CAPABILITY,
   ServerMessage,
   ServerMessageData,
   SessionConfig,
   StatsSection,
 } from '../protocol/index.js';
+import { INPUT_CHANNEL_LABEL as INPUT_CHANNEL, PRESS_RELEASE_CAPABILITY as PRESS_RELEASE } from '../protocol/constants.js';
 import { backoffDelay, shouldReconnect } from './backoff.js';
 import { resolveOptions, type ResolvedOptions, type StreamgateClientOptions, type WebSocketLike } from './config.js';
 import { TypedEmitter } from './emitter.js';
@@ -27,13 +26,6 @@ import { MetricsRecorder, type ClientMetrics } from './metrics.js';
 import { MessageQueue } from './queue.js';
 
 export const CLIENT_VERSION = '0.1.0';
-
-/**
- * The protocol's constants, restated: importing their values would bundle zod with them (app.js 65 kB → 431 kB).
- * Typed as the constants' literal types, so a change on the protocol side fails this build.
- */
-const INPUT_CHANNEL: typeof INPUT_CHANNEL_LABEL = 'input';
-const PRESS_RELEASE: typeof PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
 
 /**
  * idle: before connect() · connecting: opening the socket, waiting for welcome · open: registered ·

@@ -99,7 +99,8 @@ function videoSource(source: SourceSpec, size: { width: number; height: number; 
     return [`videotestsrc is-live=true pattern=smpte`, `${rate},width=${size.width},height=${size.height}`];
   }
   if (!DISPLAY_NAME.test(source.display)) throw new Error(`not an X display name: ${JSON.stringify(source.display)}`);
-  // use-damage=false grabs the whole screen each frame (the capture cost DESIGN.md measured);
-  // videorate holds the frame rate steady when a grab runs late.
-  return [`ximagesrc display-name=${source.display} use-damage=false show-pointer=true`, 'videorate', rate];
+  // use-damage=false grabs the whole screen each frame (the capture cost DESIGN.md measured).
+  // videorate only drops: in its default mode it holds each frame until the next one arrives to decide
+  // whether to duplicate it, a whole frame period of latency (37 → 4 ms capture at 30 fps, BENCHMARKS.md §2).
+  return [`ximagesrc display-name=${source.display} use-damage=false show-pointer=true`, 'videorate drop-only=true', rate];
 }

@@ -26,7 +26,7 @@ test('H.264 is forced to I420 constrained baseline (what the offer promises) wit
 
 test('VP8 sets its bitrate in bit/s; the X source captures the named display', () => {
   const { launch, control } = describePipeline({ ...h264, codec: 'VP8', source: { kind: 'x11', display: ':99' } }, { port: 5004, ssrc: 7 });
-  assert.match(launch, /^ximagesrc display-name=:99 use-damage=false show-pointer=true ! videorate ! video\/x-raw,framerate=30\/1/);
+  assert.match(launch, /^ximagesrc display-name=:99 use-damage=false show-pointer=true ! videorate drop-only=true ! video\/x-raw,framerate=30\/1/);
   assert.match(launch, /vp8enc [^!]*target-bitrate=2000000 keyframe-max-dist=90/);
   assert.match(launch, /rtpvp8pay [^!]*ssrc=7 /);
   assert.equal(control?.bitrateProperty, 'target-bitrate');

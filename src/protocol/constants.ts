@@ -1,0 +1,12 @@
+/**
+ * Protocol constants without schema code: the browser SDK imports these and must not pull zod in with them.
+ */
+
+/**
+ * Extension: the `hello` capability a client announces to get PROTOCOL.md's separate `down`/`up` for
+ * `mouse-click`; without it, `down` is a whole click (the JS seed never sends `up`).
+ */
+export const PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
+
+/** Extension: the label of the WebRTC data channel the server offers for input messages. */
+export const INPUT_CHANNEL_LABEL = 'input';
