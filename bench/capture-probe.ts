@@ -1,9 +1,8 @@
 /**
- * A child process that runs a capture pipeline on a display whose painter shows the clock, pulls the
- * frames from an appsink and reads the clock out of each I420 frame's luma: painted → frame out of the
- * pipeline, for variants of the capture chain. Args: display, width, height, framerate, ms, variant.
- * Variants: 'videorate' (as src/media/pipeline-description.ts builds it), 'drop-only' (videorate
- * drop-only=true), 'direct' (no videorate; the framerate caps go to ximagesrc itself). Prints one JSON line {samples, frames} on stdout.
+ * A child process that runs a capture chain on a display whose painter shows the clock, pulls the frames
+ * from an appsink and reads the clock out of each I420 frame's luma: painted → frame out of the chain.
+ * Args: display, width, height, ms, chain (JSON array of gst-launch elements up to, not including,
+ * videoconvert). Prints one JSON line {samples, frames} on stdout.
  */
 import { createRequire } from 'node:module';
 import { CLOCK, clockDelta } from './lib/pattern.js';
@@ -18,17 +17,11 @@ interface Pipeline {
   'auto-flush-bus': boolean;
 }
 
-const [display = ':0', w = '1280', h = '720', fps = '30', ms = '5000', variant = 'videorate'] = process.argv.slice(2);
+const [display = ':0', w = '1280', h = '720', ms = '5000', chainJson = '[]'] = process.argv.slice(2);
 const width = Number(w);
 const height = Number(h);
-const source = `ximagesrc display-name=${display} use-damage=false show-pointer=true`;
-const rate = `video/x-raw,framerate=${fps}/1`;
-const CHAINS: Record<string, string[]> = {
-  videorate: [source, 'videorate', rate],
-  'drop-only': [source, 'videorate drop-only=true', rate],
-  direct: [source, rate],
-};
-const chain = CHAINS[variant] ?? CHAINS.videorate!;
+const chain = JSON.parse(chainJson) as string[];
+if (!chain.length) throw new Error(`no capture chain for ${display}`);
 const launch = [...chain, 'videoconvert', 'video/x-raw,format=I420', 'appsink name=sink sync=false max-buffers=4'].join(' ! ');
 
 const gst = createRequire(import.meta.url)('gstreamer-superficial') as { Pipeline: new (launch: string) => Pipeline };
@@ -64,7 +57,7 @@ const onBuffer = (buf: Buffer | null): void => {
 sink.pull(onBuffer);
 pipeline.play();
 setTimeout(() => {
-  process.stdout.write(`${JSON.stringify({ variant, samples: samples.slice(10), frames })}\n`);
+  process.stdout.write(`${JSON.stringify({ samples: samples.slice(10), frames })}\n`);
   pipeline['auto-flush-bus'] = false;
   pipeline.stop();
   process.exit(0);

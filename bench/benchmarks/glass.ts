@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { VirtualDesktop } from '../../src/desktop/index.js';
+import { describePipeline } from '../../src/media/pipeline-description.js';
 import type { FrameSample } from '../page/agent.js';
 import { section, type BenchContext, type SectionResult } from '../lib/context.js';
 import { agentPage, chromiumPids } from '../lib/browser.js';
@@ -96,15 +97,27 @@ export function inboundDelta(a: Record<string, unknown> | null, b: Record<string
 }
 
 export interface ProbeRun {
-  variant: string;
+  variant: 'src' | 'videorate' | 'direct';
+  chain: string;
   fps: number;
   frames: number;
   latency: Summary;
 }
 
+/** The capture part of the chain src/media builds for an X display: every element before videoconvert. */
+export function srcCaptureChain(display: string, fps: number): string[] {
+  const { launch } = describePipeline(
+    { kind: 'video', source: { kind: 'x11', display }, codec: 'H264', width: 1280, height: 720, framerate: fps, bitrateKbps: 2500 },
+    { port: 9, ssrc: 1 },
+  );
+  const elements = launch.split(' ! ');
+  return elements.slice(0, elements.findIndex((e) => e.startsWith('videoconvert')));
+}
+
 /**
- * The capture stage alone (capture-probe.ts): painted → I420 frame out of ximagesrc [! videorate] !
- * videoconvert, read back from an appsink, for the chain src builds and two alternatives.
+ * The capture stage alone (capture-probe.ts): painted → I420 frame out of the capture chain and videoconvert,
+ * read back from an appsink — for the chain src builds today and two references: videorate in its default
+ * mode (which holds each frame until the next) and no videorate at all.
  */
 export async function probeCapture(ctx: BenchContext, rates: number[], ms: number): Promise<ProbeRun[]> {
   const desktop = new VirtualDesktop({ width: 1280, height: 720, app: painterApp('', 240) });
@@ -112,16 +125,24 @@ export async function probeCapture(ctx: BenchContext, rates: number[], ms: numbe
   const runs: ProbeRun[] = [];
   try {
     await sleep(1000);
+    const display = desktop.display;
+    const source = `ximagesrc display-name=${display} use-damage=false show-pointer=true`;
     for (const fps of rates) {
-      for (const variant of ['videorate', 'drop-only', 'direct']) {
+      const rate = `video/x-raw,framerate=${fps}/1`;
+      const variants: [ProbeRun['variant'], string[]][] = [
+        ['src', srcCaptureChain(display, fps)],
+        ['videorate', [source, 'videorate', rate]],
+        ['direct', [source, rate]],
+      ];
+      for (const [variant, chain] of variants) {
         ctx.log(`capture probe ${variant} ${fps} fps`);
         const out = await new Promise<string>((resolve, reject) =>
-          execFile(process.execPath, [`${ROOT}dist/bench/capture-probe.js`, desktop.display, '1280', '720', String(fps), String(ms), variant], { timeout: ms + 15_000 }, (err, stdout) =>
+          execFile(process.execPath, [`${ROOT}dist/bench/capture-probe.js`, display, '1280', '720', String(ms), JSON.stringify(chain)], { timeout: ms + 15_000 }, (err, stdout) =>
             err ? reject(err) : resolve(stdout),
           ),
         );
         const r = JSON.parse(out.trim().split('\n').pop()!) as { samples: number[]; frames: number };
-        runs.push({ variant, fps, frames: r.frames, latency: summarize(r.samples) });
+        runs.push({ variant, chain: chain.slice(1).join(' ! ').replace(display, ':N'), fps, frames: r.frames, latency: summarize(r.samples) });
       }
     }
   } finally {
@@ -311,28 +332,25 @@ export async function runGlass(ctx: BenchContext): Promise<SectionResult> {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    'Where the median goes (ms; capture figures from the probe below, browser figures from getStats):',
+    'Where the median goes (ms; the capture chain from the probe below, browser figures from getStats):',
     '',
-    '| run | painter (½ paint period + X) | capture + convert | videorate hold | encode → server → last packet in browser | jitter buffer + decode | render to presentation | sum | measured p50 |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| run | painter (½ paint period + X) | capture chain + convert (src) | encode → server → last packet in browser | jitter buffer + decode | render to presentation | sum | measured p50 |',
+    '|---|---|---|---|---|---|---|---|',
     ...runs.map((r) => {
-      const v = probes.find((p) => p.fps === r.fps && p.variant === 'videorate')?.latency.p50 ?? NaN;
-      const d = probes.find((p) => p.fps === r.fps && p.variant === 'direct')?.latency.p50 ?? NaN;
+      const c = probes.find((p) => p.fps === r.fps && p.variant === 'src')?.latency.p50 ?? NaN;
       const painterLag = 500 / r.painter.rateHz + r.painter.syncMs.p50;
-      const net = r.toReceive.p50 - v;
       const dec = r.inbound?.processingMs ?? NaN;
-      const render = r.inBrowser.p50 - dec;
-      // The probe's figure already contains the painter's lag: capture + convert = direct − painter.
-      const parts = [painterLag, d - painterLag, v - d, net, dec, render];
+      // The probe's figure already contains the painter's lag.
+      const parts = [painterLag, c - painterLag, r.toReceive.p50 - c, dec, r.inBrowser.p50 - dec];
       return `| ${r.codec} 720p${r.fps} | ${parts.map((x) => num(x)).join(' | ')} | ${num(parts.reduce((a, b) => a + b, 0))} | ${num(r.glass.p50)} |`;
     }),
     '',
-    'Capture stage alone, same painter, no server: painted → I420 frame out of `ximagesrc ! [videorate !] caps ! videoconvert` into an appsink',
-    '(bench/capture-probe.ts). `videorate` is the chain src/media/pipeline-description.ts builds today.',
+    'Capture stage alone, same painter, no server: painted → I420 frame out of the capture chain and `videoconvert` into an appsink',
+    "(bench/capture-probe.ts): the chain src/media/pipeline-description.ts builds (taken from `describePipeline`), and two references.",
     '',
-    '| chain | fps | frames | painted → converted frame p50 ms | p10–p90 |',
+    '| capture chain after ximagesrc | fps | frames | painted → converted frame p50 ms | p10–p90 |',
     '|---|---|---|---|---|',
-    ...probes.map((p) => `| ${p.variant === 'videorate' ? '`ximagesrc ! videorate ! caps` (src today)' : p.variant === 'drop-only' ? '`ximagesrc ! videorate drop-only=true ! caps`' : '`ximagesrc ! caps` (no videorate)'} | ${p.fps} | ${p.frames} | **${num(p.latency.p50)}** | ${num(p.latency.p10)}–${num(p.latency.p90)} |`),
+    ...probes.map((p) => `| ${p.variant === 'src' ? '**src today**: ' : p.variant === 'videorate' ? 'reference, videorate default mode: ' : 'reference, no videorate: '}\`${p.chain || '(none)'}\` | ${p.fps} | ${p.frames} | **${num(p.latency.p50)}** | ${num(p.latency.p10)}–${num(p.latency.p90)} |`),
     '',
     'CPU during each window (% of one core): ' +
       runs.map((r) => `${r.codec} ${r.fps} fps — server ${num(r.cpu.server)}, encoder ${num(r.cpu.worker)}, Chromium ${num(r.cpu.chromium)}, machine ${num(r.cpu.machine)}`).join('; ') +

@@ -304,12 +304,9 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       }
     }
   }
-  // Where the time goes: the smallest size (the worst ratio) once more, profiled; and, in full runs, once
-  // with V8's stack traces off (--stack-trace-limit=0), which is what refusing input without building an
-  // Error with a stack would save (see the notes).
+  // Where the time goes: the smallest size (the worst ratio) once more, profiled, and the bare server likewise.
   const profile = await profiledRun(ctx, 'streamgate', sizes[0]!, timing);
   const bareProfile = ctx.quick ? null : await profiledRun(ctx, 'bare', sizes[0]!, timing);
-  let noStacks: SignalingRun | null = null;
   let pingsOnly: { s: SignalingRun; b: SignalingRun } | null = null;
   const largestN = sizes[sizes.length - 1]!;
   const probes = ctx.quick
@@ -318,8 +315,6 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
   if (!ctx.quick) {
     ctx.log(`signaling: pings only (no movers), ${sizes[0]} connections, both servers`);
     pingsOnly = { s: await streamgateRun(ctx, sizes[0]!, timing, [], 0), b: await measure(ctx, 'bare', sizes[0]!, await startBare(), timing, 0) };
-    ctx.log(`signaling: streamgate with --stack-trace-limit=0, ${sizes[0]} connections`);
-    noStacks = await streamgateRun(ctx, sizes[0]!, timing, ['--stack-trace-limit=0']);
   }
   const pair = (n: number): { s: SignalingRun; b: SignalingRun } => ({
     s: combine(runs.filter((r) => r.connections === n && r.kind === 'streamgate')),
@@ -354,13 +349,6 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       ? [
           `Pings only (no mouse moves, so no FORBIDDEN path) at ${pingsOnly.s.connections} connections: Streamgate **${num(pingsOnly.s.cpu)} %**, bare ${num(pingsOnly.b.cpu)} % —`,
           `**${num(pingsOnly.s.cpu / pingsOnly.b.cpu, 2)}×**; RTT p50/p99 ${num(pingsOnly.s.rtt.p50, 2)}/${num(pingsOnly.s.rtt.p99, 2)} ms against ${num(pingsOnly.b.rtt.p50, 2)}/${num(pingsOnly.b.rtt.p99, 2)} ms.`,
-          '',
-        ]
-      : []),
-    ...(noStacks
-      ? [
-          `Same load at ${noStacks.connections} connections on Streamgate started with \`node --stack-trace-limit=0\` (no Error captures a stack): **${num(noStacks.cpu)} %** CPU,`,
-          `${num(noStacks.cpu / pair(noStacks.connections).b.cpu, 2)}× the bare server (against ${num(pair(noStacks.connections).s.cpu / pair(noStacks.connections).b.cpu, 2)}× with stacks).`,
           '',
         ]
       : []),
@@ -424,7 +412,7 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
       { file: 'signaling-cpu.svg', svg: cpuChart, alt: 'server CPU under signaling load, Streamgate and bare ws' },
       { file: 'signaling-rtt.svg', svg: rttChart, alt: 'pong round trip distributions' },
     ],
-    figures: { runs: runs.map(({ rttSample: _r, rtts: _t, ...r }) => r), sweepProbes: probes, pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile, noStacks: noStacks && { cpu: noStacks.cpu, rtt: noStacks.rtt } },
+    figures: { runs: runs.map(({ rttSample: _r, rtts: _t, ...r }) => r), sweepProbes: probes, pingsOnly: pingsOnly && { streamgate: pingsOnly.s.cpu, bare: pingsOnly.b.cpu, rttStreamgate: pingsOnly.s.rtt, rttBare: pingsOnly.b.rtt }, profile, bareProfile },
     targets: [
       {
         what: 'Signaling CPU vs bare ws',
