@@ -10,6 +10,8 @@ const COLOURS = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f = (v: number): string => (Math.round(v * 10) / 10).toString();
+/** A figure for a label: three significant digits at most (116, 38.6, 0.27). */
+const short = (v: number): string => (Math.abs(v) >= 100 ? Math.round(v).toString() : Math.abs(v) >= 10 ? v.toFixed(1) : v.toPrecision(2));
 
 /** "Nice" axis ticks covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 6): number[] {
@@ -58,7 +60,7 @@ export function distributionChart(options: {
   log?: boolean;
 }): string {
   const rowH = 46;
-  const left = 170;
+  const left = 200;
   const right = W - 30;
   const top = 44;
   const series = options.series.filter((s) => s.samples.length > 0);
@@ -94,7 +96,7 @@ export function distributionChart(options: {
     const colour = COLOURS[i % COLOURS.length]!;
     const p = (q: number): number => percentile(sorted, q);
     body.push(`<text x="${left - 10}" y="${cy - 3}" text-anchor="end" fill="#111827" font-weight="600">${esc(s.label)}</text>`);
-    body.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" fill="#4b5563">p50 ${f(p(50))} · p99 ${f(p(99))} · n=${sorted.length}</text>`);
+    body.push(`<text x="${left - 10}" y="${cy + 12}" text-anchor="end" fill="#4b5563">p50 ${short(p(50))} · p99 ${short(p(99))} · n=${sorted.length}</text>`);
     const rnd = jitter(i + 1);
     const step = Math.max(1, Math.ceil(sorted.length / 500));
     for (let k = 0; k < sorted.length; k += step) {
