@@ -7,6 +7,7 @@
  *                                          just these; in full mode their sections are updated in place
  *   --json FILE                            also dump this run's results as JSON (the smoke test reads it)
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
+ *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
  * Benchmarks: ttff, glass, photon, fanout, signaling, encoder, injection.
  */
@@ -53,6 +54,12 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; jso
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--report')) {
+    const stored = JSON.parse(readFileSync(`${ROOT}bench/results.json`, 'utf8')) as StoredResults;
+    writeFileSync(`${ROOT}BENCHMARKS.md`, renderReport(stored));
+    process.stderr.write('bench: BENCHMARKS.md re-rendered from bench/results.json\n');
+    return 0;
+  }
   const args = parseArgs(process.argv.slice(2));
   const names = args.only ?? Object.keys(BENCHMARKS);
   const write = args.write ?? !args.quick;
