@@ -38,6 +38,34 @@ export const limitCounter = new Counter({
   registers: [registry],
 });
 
+/**
+ * Labelled children cached by label values: prom-client hashes a label object on every call, which showed in
+ * the signaling profile (BENCHMARKS.md §5). Label values are bounded (message types, error codes).
+ */
+function cachedChild<T>(make: (key: string) => T): (key: string) => T {
+  const cache = new Map<string, T>();
+  return (key) => {
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make(key);
+      cache.set(key, child);
+    }
+    return child;
+  };
+}
+
+const messagesIn = cachedChild((type) => messagesCounter.labels('in', type));
+const messagesOut = cachedChild((type) => messagesCounter.labels('out', type));
+const errorsByCode = cachedChild((code) => errorsCounter.labels(code));
+
+export function countMessage(direction: 'in' | 'out', type: string): void {
+  (direction === 'in' ? messagesIn : messagesOut)(type).inc();
+}
+
+export function countError(code: string): void {
+  errorsByCode(code).inc();
+}
+
 export const handlingHistogram = new Histogram({
   name: 'streamgate_message_handling_seconds',
   help: 'Time to handle one incoming signaling message, by type',

@@ -12,7 +12,7 @@ import {
   type ServerMessage,
   type ServerMessageData,
 } from '../protocol/index.js';
-import { closesCounter, errorsCounter, handlingHistogram, limitCounter, messagesCounter } from '../metrics.js';
+import { closesCounter, countError, countMessage, handlingHistogram, limitCounter } from '../metrics.js';
 import type { Logger } from '../log.js';
 import { AbuseMeter, TokenBucket } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
@@ -108,14 +108,14 @@ export class Connection {
   }
 
   send<T extends ServerDataMessageType>(type: T, data: ServerMessageData<T>, replyTo?: string, peerId?: PeerId): void {
-    this.write({ type, data, ...this.envelope(replyTo, peerId) } as ServerMessage);
+    this.write(this.stamp({ type, data } as ServerMessage, replyTo, peerId));
   }
 
   sendError(code: ErrorCode, message: string, details?: string, replyTo?: string, peerId?: PeerId): void {
-    errorsCounter.inc({ code });
+    countError(code);
     this.log.info({ code, details, reply_to: replyTo }, `error sent: ${message}`);
     const error = details === undefined ? { code, message } : { code, message, details };
-    this.write({ type: 'error', error, ...this.envelope(replyTo, peerId) });
+    this.write(this.stamp({ type: 'error', error } as ServerMessage, replyTo, peerId));
     const closeCode = CLOSING_ERRORS[code];
     if (closeCode !== undefined) this.close(closeCode, code);
   }
@@ -132,14 +132,14 @@ export class Connection {
     this.terminateTimer.unref();
   }
 
-  private envelope(replyTo: string | undefined, peerId: PeerId | undefined) {
+  /** Adds the envelope fields in place: built field by field, since spreads per message showed as GC in the profile. */
+  private stamp(message: ServerMessage, replyTo: string | undefined, peerId: PeerId | undefined): ServerMessage {
     const id = peerId ?? this.peerId;
-    return {
-      ...(id === undefined ? {} : { peer_id: id }),
-      message_id: `srv_${(++serverMessageCounter).toString(36)}`,
-      timestamp: Date.now(),
-      ...(replyTo === undefined ? {} : { reply_to: replyTo }),
-    };
+    if (id !== undefined) message.peer_id = id;
+    message.message_id = `srv_${(++serverMessageCounter).toString(36)}`;
+    message.timestamp = Date.now();
+    if (replyTo !== undefined) message.reply_to = replyTo;
+    return message;
   }
 
   private write(message: ServerMessage): void {
@@ -152,7 +152,7 @@ export class Connection {
     }
     const text = JSON.stringify(message);
     this.traffic.sent(Buffer.byteLength(text));
-    messagesCounter.inc({ direction: 'out', type: message.type });
+    countMessage('out', message.type);
     this.ws.send(text);
   }
 
@@ -171,7 +171,7 @@ export class Connection {
       return;
     }
     if (isBinary) {
-      messagesCounter.inc({ direction: 'in', type: '(binary)' });
+      countMessage('in', '(binary)');
       if (this.rateLimited(false)) return;
       this.sendError('INVALID_MESSAGE', 'Binary frames are not accepted; send JSON text frames.', 'frame');
       return;
@@ -199,7 +199,7 @@ export class Connection {
     if (this.closed) return;
     const parsed = parseClientMessage(text);
     const type = parsed.ok ? parsed.message.type : undefined;
-    messagesCounter.inc({ direction: 'in', type: type ?? '(invalid)' });
+    countMessage('in', type ?? '(invalid)');
     if (this.rateLimited(type !== undefined && INPUT_MESSAGE_TYPES.has(type))) return;
     if (!parsed.ok) {
       this.sendError(parsed.code, parsed.message, parsed.details, parsed.partial.message_id, this.peerId ?? parsed.partial.peer_id);
@@ -209,7 +209,7 @@ export class Connection {
       this.sendError('INVALID_MESSAGE', `"${parsed.message.type}" is not accepted on the input data channel; send it over the WebSocket.`, 'type', parsed.message.message_id);
       return;
     }
-    void this.handle(parsed.message);
+    this.handle(parsed.message);
   }
 
   /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with 1008. */
@@ -230,21 +230,36 @@ export class Connection {
     return true;
   }
 
-  private async handle(message: ClientMessage): Promise<void> {
+  /** Handles one message; synchronous handlers (ping, input) finish without a promise, async ones report when done. */
+  private handle(message: ClientMessage): void {
     const stop = handlingHistogram.startTimer({ type: message.type });
+    let result: Promise<void> | void;
     try {
-      await this.options.dispatch(this, message);
+      result = this.options.dispatch(this, message);
     } catch (err) {
-      if (err instanceof ProtocolError) {
-        this.sendError(err.code, err.message, err.details, message.message_id, this.peerId ?? message.peer_id);
-      } else {
-        const correlationId = randomUUID();
-        this.log.error({ err, correlationId, type: message.type }, 'internal error while handling a message');
-        this.sendError('INTERNAL_ERROR', 'The server failed to handle this message; it has been logged.', `correlation_id=${correlationId}`, message.message_id);
-      }
-    } finally {
+      this.reportFailure(err, message);
       stop();
+      return;
     }
+    if (result === undefined) {
+      stop();
+      return;
+    }
+    result.then(() => stop(), (err: unknown) => {
+      this.reportFailure(err, message);
+      stop();
+    });
   }
+
+  private reportFailure(err: unknown, message: ClientMessage): void {
+    if (err instanceof ProtocolError) {
+      this.sendError(err.code, err.message, err.details, message.message_id, this.peerId ?? message.peer_id);
+      return;
+    }
+    const correlationId = randomUUID();
+    this.log.error({ err, correlationId, type: message.type }, 'internal error while handling a message');
+    this.sendError('INTERNAL_ERROR', 'The server failed to handle this message; it has been logged.', `correlation_id=${correlationId}`, message.message_id);
+  }
+
 }
 

@@ -258,8 +258,8 @@ function onControl(ctx: SignalingContext, connection: Connection, message: Clien
   );
 }
 
-/** Routes one validated message. Only `hello` and `ping` are answered before registration. */
-export async function dispatch(ctx: SignalingContext, connection: Connection, message: ClientMessage): Promise<void> {
+/** Routes one validated message (only `hello` and `ping` before registration). Sync handlers return nothing: no promise per ping or input event. */
+export function dispatch(ctx: SignalingContext, connection: Connection, message: ClientMessage): Promise<void> | void {
   switch (message.type) {
     case 'hello':
       return onHello(ctx, connection, message);
