@@ -159,7 +159,8 @@ export class Connection {
   private onFrame(data: RawData, isBinary: boolean): void {
     this.markAlive();
     if (this.closed) return;
-    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    // ws hands text and binary frames over as a Buffer already; Buffer.from(buffer) would copy every frame.
+    const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     this.traffic.received(buffer.byteLength);
     if (buffer.byteLength > this.options.limits.maxMessageSize) {
       limitCounter.inc({ limit: 'message_size' });

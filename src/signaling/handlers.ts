@@ -211,13 +211,17 @@ async function onGetStats(ctx: SignalingContext, connection: Connection, message
   connection.send('stats', stats, message.message_id);
 }
 
+function requireControlRole(connection: Connection): void {
+  if (connection.principal.role !== 'control') {
+    throw new ProtocolError('FORBIDDEN', "This peer's credentials allow viewing only.", 'role=view');
+  }
+}
+
 function peerInput(ctx: SignalingContext, session: Session): PeerInput {
   if (!ctx.input) {
     throw new ProtocolError('FORBIDDEN', `The "${ctx.sourceName}" source takes no input.`, 'source');
   }
-  if (session.connection.principal.role !== 'control') {
-    throw new ProtocolError('FORBIDDEN', "This peer's credentials allow viewing only.", 'role=view');
-  }
+  requireControlRole(session.connection);
   if (!ctx.control.canInput(session.id)) {
     const controller = ctx.control.controller;
     throw new ProtocolError(
@@ -246,10 +250,11 @@ function onControl(ctx: SignalingContext, connection: Connection, message: Clien
   const session = requireSession(connection);
   if (message.type === 'release-control') {
     ctx.control.release(session.id);
-  } else if (connection.principal.role !== 'control') {
-    throw new ProtocolError('FORBIDDEN', "This peer's credentials allow viewing only.", 'role=view');
-  } else if (!ctx.control.request(session.id)) {
-    throw new ProtocolError('FORBIDDEN', 'Input control is held by another peer.', `controller=${ctx.control.controller ?? 'nobody'}`);
+  } else {
+    requireControlRole(connection);
+    if (!ctx.control.request(session.id)) {
+      throw new ProtocolError('FORBIDDEN', 'Input control is held by another peer.', `controller=${ctx.control.controller ?? 'nobody'}`);
+    }
   }
   connection.send(
     'control',

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 import { Observer } from '../input/observer.js';
+import { waitUntil } from '../helpers/processes.js';
 
 const PRESS_RELEASE = { capabilities: ['mouse-press-release'] };
 const peers: WsPeer[] = [];
@@ -11,14 +12,6 @@ async function join(server: TestServer, hello: Record<string, unknown> = PRESS_R
   peers.push(peer);
   return { peer, welcome: await peer.hello(hello) };
 }
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 describe('input through signaling into a virtual desktop: control, refusal, no stuck input', () => {
   let server: TestServer;
   let observer: Observer;
@@ -39,10 +32,10 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
     assert.equal(first.welcome.data.session_config.input_enabled, true);
     assert.equal(second.welcome.data.session_config.input_enabled, false);
     first.peer.request('mouse-move', { x: 100, y: 100 });
-    await until('pointer at 100,100', async () => {
+    await waitUntil('pointer at 100,100', async () => {
       const p = await observer.pointer();
       return p.x === 100 && p.y === 100;
-    });
+    }, 5000);
     const refused = await second.peer.reply(second.peer.request('mouse-move', { x: 300, y: 300 }));
     assert.equal(refused.error.code, 'FORBIDDEN');
     assert.match(refused.error.details, /^controller=/);
@@ -81,21 +74,21 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
     peer.request('mouse-click', { x: 50, y: 60, button: 'left', action: 'down' });
     peer.request('key-press', { key: 'Shift', key_code: 16, code: 'ShiftLeft', action: 'down', modifiers: ['shift'] });
     peer.request('key-press', { key: 'A', key_code: 65, code: 'KeyA', action: 'down', modifiers: ['shift'] });
-    await until('keys and button held', async () => (await observer.keysDown()).length >= 2 && (await observer.pointer()).buttons !== 0);
+    await waitUntil('keys and button held', async () => (await observer.keysDown()).length >= 2 && (await observer.pointer()).buttons !== 0, 5000);
     peer.close();
-    await until('everything released', async () => (await observer.keysDown()).length === 0 && (await observer.pointer()).buttons === 0);
+    await waitUntil('everything released', async () => (await observer.keysDown()).length === 0 && (await observer.pointer()).buttons === 0, 5000);
   });
 
   test('a session taken over mid-press releases what the old connection held', async () => {
     const old = await join(server);
     old.peer.request('key-press', { key: 'b', key_code: 66, code: 'KeyB', action: 'down' });
-    await until('key held', async () => (await observer.keysDown()).length === 1);
+    await waitUntil('key held', async () => (await observer.keysDown()).length === 1, 5000);
     const newer = await WsPeer.open(server.wsUrl);
     peers.push(newer);
     const welcome = await newer.hello({ ...PRESS_RELEASE, session_id: old.welcome.data.session_id, resume_token: old.welcome.data.resume_token });
     assert.equal(welcome.data.resumed, true);
     assert.equal(await old.peer.closed(), 4001);
-    await until('key released', async () => (await observer.keysDown()).length === 0);
+    await waitUntil('key released', async () => (await observer.keysDown()).length === 0, 5000);
     newer.close();
   });
 
@@ -103,7 +96,7 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
     const { peer } = await join(server, { capabilities: ['webrtc', 'video', 'audio', 'input-events'] });
     const before = observer.events.length;
     peer.request('mouse-click', { x: 20, y: 20, button: 'left', action: 'down', modifiers: [] });
-    await until('press and release seen', async () => observer.events.slice(before).some((e) => e.type === 'button-up'));
+    await waitUntil('press and release seen', async () => observer.events.slice(before).some((e) => e.type === 'button-up'), 5000);
     assert.equal((await observer.pointer()).buttons, 0);
     peer.close();
   });
