@@ -8,7 +8,9 @@ import { MediaFixture, SETTINGS, workerProcesses } from './media-fixture.js';
 
 const video = (inbound: InboundRtp[]): InboundRtp | undefined => inbound.find((entry) => entry.kind === 'video');
 const audio = (inbound: InboundRtp[]): InboundRtp | undefined => inbound.find((entry) => entry.kind === 'audio');
-const decoding = (inbound: InboundRtp[]): boolean => (video(inbound)?.framesDecoded ?? 0) > 0;
+// Chromium can count a decoded frame one stats sample before it reports the frame's size.
+const decoding = (inbound: InboundRtp[]): boolean =>
+  (video(inbound)?.framesDecoded ?? 0) > 0 && video(inbound)?.frameWidth !== undefined;
 
 describe('server-offered media in headless Chromium', { timeout: 180_000 }, () => {
   let fixture: MediaFixture;

@@ -38,7 +38,7 @@ test('an X display is streamed at the screen size, with a silent audio track', {
   const session = await negotiate(viewer, peer, BOTH);
   t.after(() => session.stop());
   const inbound = await peer.waitForInbound(
-    (i) => i.some((e) => e.kind === 'video' && (e.framesDecoded ?? 0) > 0) && i.some((e) => e.kind === 'audio' && e.packetsReceived > 0),
+    (i) => i.some((e) => e.kind === 'video' && (e.framesDecoded ?? 0) > 0 && e.frameWidth !== undefined) && i.some((e) => e.kind === 'audio' && e.packetsReceived > 0),
   );
   const video = inbound.find((e) => e.kind === 'video');
   assert.equal(video?.frameWidth, 800);

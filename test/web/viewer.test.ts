@@ -80,7 +80,7 @@ async function waitUntil(what: string, ok: (p: ViewerProbe) => boolean, timeoutM
   return last;
 }
 
-const liveVideo = (p: ViewerProbe): boolean => p.state === 'live' && p.playing && p.framesDecoded > 0;
+const liveVideo = (p: ViewerProbe): boolean => p.state === 'live' && p.playing && p.framesDecoded > 0 && p.width > 0;
 
 async function openViewer(query = ''): Promise<Page> {
   const p = await context.newPage();
