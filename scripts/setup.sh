@@ -22,6 +22,8 @@ DEB_NEEDS=(
   "xdpyinfo:x11-utils"
   "xrandr:x11-xserver-utils"
   "xterm:xterm"
+  "pulseaudio:pulseaudio"
+  "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstpulseaudio.so:gstreamer1.0-plugins-good"
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
   "chromium:chromium"
   "/usr/lib/python3/dist-packages/websockets/__init__.py:python3-websockets"

@@ -1,7 +1,7 @@
 import type { Config } from './config/options.js';
 import { VirtualDesktop } from './desktop/index.js';
 import { GstreamerMediaService } from './media/gstreamer-media-service.js';
-import type { MediaService, SourceSpec } from './media/types.js';
+import type { MediaService, PulseCapture, SourceSpec } from './media/types.js';
 import { X11InputInjector } from './input/index.js';
 import type { InputInjector } from './input/types.js';
 import { logger } from './log.js';
@@ -27,14 +27,18 @@ export async function startSource(config: Config): Promise<RunningSource> {
   const { width, height } = config.resolution;
   let desktop: VirtualDesktop | null = null;
   let display: string | null = null;
+  let audio: PulseCapture | null = null;
   if (config.source === 'virtual') {
     desktop = new VirtualDesktop({ width, height, app: config.app });
     await desktop.start();
     display = desktop.display;
+    audio = desktop.audio;
   } else if (config.source === 'x11') {
     display = config.display ?? null;
+    // What the user hears on that desktop: the default sink's monitor.
+    if (config.audioServer) audio = { server: config.audioServer, device: '@DEFAULT_MONITOR@' };
   }
-  const spec: SourceSpec = display ? { kind: 'x11', display } : { kind: 'test' };
+  const spec: SourceSpec = display ? { kind: 'x11', display, ...(audio ? { audio } : {}) } : { kind: 'test' };
   const stops: (() => Promise<void>)[] = desktop ? [() => desktop.stop()] : [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => log.error({ err }, 'error while stopping the source'));
@@ -65,7 +69,7 @@ export async function startSource(config: Config): Promise<RunningSource> {
       name: config.source,
       media,
       input,
-      health: () => ({ source: config.source, ...(display ? { display } : {}), codecs: media.codecs }),
+      health: () => ({ source: config.source, ...(display ? { display, audio: audio ? 'pulseaudio' : 'silence' } : {}), codecs: media.codecs }),
       stop: stopAll,
     };
   } catch (err) {

@@ -14,6 +14,7 @@ const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
   { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)', default: '8080' },
   { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)', default: 'virtual' },
   { flag: 'display', key: 'display', help: 'X display for --source x11 (default $DISPLAY)' },
+  { flag: 'audio-server', key: 'audioServer', help: 'PulseAudio server whose output is streamed with --source x11 (default $PULSE_SERVER; silence without)' },
   { flag: 'resolution', key: 'resolution', help: 'virtual desktop / test pattern size', default: '1280x720' },
   { flag: 'app', key: 'app', help: 'command run inside the virtual desktop', default: 'xterm' },
   { flag: 'framerate', key: 'framerate', help: 'video frames per second', default: '30' },
@@ -90,6 +91,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     origin[f.key] = program.getOptionValueSource(f.key) === 'env' ? `$${envName(f.flag)}` : 'command line';
   }
   if (merged.source === 'x11' && merged.display === undefined && env.DISPLAY) merged.display = env.DISPLAY;
+  if (merged.source === 'x11' && merged.audioServer === undefined && env.PULSE_SERVER) merged.audioServer = env.PULSE_SERVER;
 
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {

@@ -39,6 +39,10 @@ export const ConfigSchema = z
     port: Int(0, 65535).default(8080),
     source: z.enum(['virtual', 'test', 'x11']).default('virtual'),
     display: z.string().regex(/^[\w.-]*:\d+(\.\d+)?$/, 'expected an X display like :0').optional(),
+    audioServer: z
+      .string()
+      .regex(/^(unix:)?\/[\w./-]+$|^tcp[46]?:[\w.:[\]-]+$/, 'expected a PulseAudio server like unix:/run/user/1000/pulse/native or tcp:host:4713')
+      .optional(),
     resolution: Resolution.default({ width: 1280, height: 720 }),
     app: z.string().min(1).default('xterm'),
     framerate: Int(1, 120).default(30),

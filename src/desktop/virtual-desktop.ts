@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { logger } from '../log.js';
+import { terminate, tail } from '../process/child-process.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
+import { PulseAudioServer, pulseAudioInstalled } from './pulse-audio-server.js';
 import { EventMask, XConnection, XEvent, type XRawEvent } from '../x11/x11-connection.js';
 
 const log = logger('desktop.virtual');
@@ -32,10 +34,22 @@ export interface VirtualDesktopOptions {
    * the keymap to, instead of 19. Default true.
    */
   freeVendorKeycodes?: boolean;
+  /**
+   * Give the desktop its own PulseAudio server (a null sink whose monitor is streamed; the app gets
+   * PULSE_SERVER). Default: when `pulseaudio` is installed. Without it, or if it fails to start, the
+   * desktop is silent and says so in the log.
+   */
+  audio?: boolean;
   /** How long Xvfb may take to become ready. Default 10 s. */
   startTimeoutMs?: number;
   /** Restart delays of Xvfb and of the app: doubled after each one that ran under 10 s, from min to max. Default 250 ms … 5 s. */
   restartDelayMs?: { min: number; max: number };
+}
+
+/** Where the desktop's sound can be captured: a PulseAudio server and the source to record. */
+export interface DesktopAudio {
+  server: string;
+  device: string;
 }
 
 export interface VirtualDesktopEvents {
@@ -67,6 +81,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private xvfb: ChildProcess | null = null;
   private app: ChildProcess | null = null;
   private monitor: XConnection | null = null;
+  private audioServer: PulseAudioServer | null = null;
   private currentSize: ScreenSize;
   private readonly appArgv: readonly string[] | null;
   private xvfbDelay: number;
@@ -137,15 +152,41 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     return this.xvfb?.pid;
   }
 
-  /** Starts Xvfb, waits until it accepts connections, then starts the app. */
+  /** The desktop's sound, while its PulseAudio server runs; null when the desktop is silent. */
+  get audio(): DesktopAudio | null {
+    const server = this.audioServer;
+    return server ? { server: server.server, device: server.monitorDevice } : null;
+  }
+
+  /** The PulseAudio tether's process id (killing it kills the daemon; it is restarted). */
+  get audioPid(): number | undefined {
+    return this.audioServer?.pid;
+  }
+
+  /** Starts the audio server (when wanted), then Xvfb, waits until it accepts connections, then starts the app. */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`virtual desktop already ${this.state}`);
     this.state = 'starting';
     try {
+      await this.startAudio();
       await this.startXvfb(null);
     } catch (err) {
-      this.state = 'stopped';
+      await this.stop();
       throw err;
+    }
+  }
+
+  private async startAudio(): Promise<void> {
+    if (!(this.options.audio ?? pulseAudioInstalled())) {
+      log.info('no pulseaudio installed: the desktop is silent (the audio track carries silence)');
+      return;
+    }
+    const server = new PulseAudioServer();
+    try {
+      await server.start();
+      this.audioServer = server;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'desktop audio server failed to start: the desktop is silent');
     }
   }
 
@@ -159,9 +200,11 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     this.monitor = null;
     const app = this.app;
     const xvfb = this.xvfb;
+    const audio = this.audioServer;
     this.app = null;
     this.xvfb = null;
-    await Promise.all([terminate(app), terminate(xvfb)]);
+    this.audioServer = null;
+    await Promise.all([terminate(app), terminate(xvfb), audio?.stop()]);
   }
 
   private async startXvfb(wanted: number | null): Promise<void> {
@@ -282,6 +325,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     if (!this.appArgv || this.state !== 'ready' || this.app) return;
     const [command, ...args] = this.appArgv as [string, ...string[]];
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.appEnv, DISPLAY: this.display };
+    if (this.audioServer) env.PULSE_SERVER = this.audioServer.server;
     if (!env.LANG && !env.LC_ALL) env.LANG = 'C.UTF-8';
     const child = spawnTethered(command, args, { env, output: 'pipe' });
     this.app = child;
@@ -364,26 +408,4 @@ async function freeVendorKeycodes(conn: XConnection): Promise<number> {
   await conn.sync();
   log.debug({ freed }, 'vendor keycodes cleared for input');
   return freed;
-}
-
-/** Keeps the last few KB of a stream (for error messages) and keeps it flowing. */
-function tail(stream: NodeJS.ReadableStream | null): () => string {
-  let text = '';
-  stream?.on('data', (chunk: Buffer) => {
-    text = (text + chunk.toString('utf8')).slice(-4096);
-  });
-  return () => text;
-}
-
-/** SIGTERM, then SIGKILL after 3 s; resolves when the process has exited. */
-function terminate(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }

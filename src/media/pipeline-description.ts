@@ -35,6 +35,24 @@ const GOP_SECONDS = 3;
 /** X display names go into the launch string, so only their documented form is accepted. */
 const DISPLAY_NAME = /^[A-Za-z0-9._-]*:\d+(\.\d+)?$/;
 
+/** PulseAudio server strings (unix socket path, or tcp host:port) and device names: nothing that could end an element. */
+const PULSE_SERVER = /^(unix:)?\/[\w./-]+$|^tcp[46]?:[\w.:[\]-]+$/;
+const PULSE_DEVICE = /^[\w.@-]+$/;
+
+/**
+ * The raw audio of a source: the test tone, the desktop's PulseAudio monitor, or silence for an X source
+ * without one (the audio track a viewer asked for is always there).
+ */
+function audioSource(source: SourceSpec): string {
+  if (source.kind === 'test') return 'audiotestsrc is-live=true wave=sine freq=440 volume=0.2';
+  if (!source.audio) return 'audiotestsrc is-live=true wave=silence';
+  const { server, device } = source.audio;
+  if (!PULSE_SERVER.test(server)) throw new Error(`refusing PulseAudio server ${JSON.stringify(server)}: expected unix:/path or tcp:host:port`);
+  if (!PULSE_DEVICE.test(device)) throw new Error(`refusing PulseAudio device ${JSON.stringify(device)}`);
+  // 10 ms periods in a 20 ms buffer: PulseAudio's default (2 s buffer, ~1 s latency) would put the sound far behind the picture.
+  return `pulsesrc server=${server} device=${device} client-name=streamgate buffer-time=20000 latency-time=10000`;
+}
+
 /** Where a worker sends its RTP, and the SSRC it sends with (which tells its packets from an earlier worker's). */
 export interface RtpTarget {
   port: number;
@@ -46,11 +64,9 @@ export interface RtpTarget {
 export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig {
   const sink = `udpsink host=127.0.0.1 port=${rtp.port} sync=false async=false`;
   if (spec.kind === 'audio') {
-    // X sources have no audio of their own yet: silence keeps the audio track a viewer asked for alive.
-    const wave = spec.source.kind === 'test' ? 'wave=sine freq=440 volume=0.2' : 'wave=silence';
     return {
       launch: [
-        `audiotestsrc is-live=true ${wave}`,
+        audioSource(spec.source),
         'audioconvert',
         'audioresample',
         'audio/x-raw,rate=48000,channels=2',

@@ -49,6 +49,7 @@ interface PageWindow {
   candidates: BrowserCandidate[];
   streams: number;
   channels: Record<string, RTCDataChannel>;
+  analyser?: AnalyserNode;
 }
 
 /** The page's side of one WebRTC session: everything runs inside Chromium, driven through evaluate(). */
@@ -200,6 +201,29 @@ export class BrowserPeer {
         return [data[0]!, data[1]!, data[2]!] as [number, number, number];
       });
     }, points);
+  }
+
+  /**
+   * RMS (0 … 1) of the last ~46 ms of the received audio, measured with Web Audio. Not the stats'
+   * audioLevel: Chromium reports 0 there for a muted element however loud the track is.
+   */
+  audioRms(): Promise<number> {
+    return this.page.evaluate(() => {
+      const w = window as unknown as PageWindow;
+      if (!w.analyser) {
+        const track = w.pc.getReceivers().find((r) => r.track.kind === 'audio')?.track;
+        if (!track) return 0;
+        const context = new AudioContext();
+        w.analyser = context.createAnalyser();
+        w.analyser.fftSize = 2048;
+        context.createMediaStreamSource(new MediaStream([track])).connect(w.analyser);
+      }
+      const samples = new Float32Array(w.analyser.fftSize);
+      w.analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (const v of samples) sum += v * v;
+      return Math.sqrt(sum / samples.length);
+    });
   }
 
   async close(): Promise<void> {

@@ -33,16 +33,21 @@ test('VP8 sets its bitrate in bit/s; the X source captures the named display', (
   assert.equal(control?.unitsPerKbit, 1000);
 });
 
-test('audio is a tone for the test source and silence for X; it has no video control', () => {
+test('audio is a tone for the test source, the PulseAudio monitor for X with a server, silence for X without; no video control', () => {
   const tone = describePipeline({ kind: 'audio', source: { kind: 'test' } }, RTP);
   const silence = describePipeline({ kind: 'audio', source: { kind: 'x11', display: ':1' } }, RTP);
+  const desktop = describePipeline({ kind: 'audio', source: { kind: 'x11', display: ':1', audio: { server: 'unix:/tmp/sg/native', device: 'streamgate.monitor' } } }, RTP);
   assert.match(tone.launch, /wave=sine .* opusenc .* rtpopuspay [^!]*ssrc=1 /);
   assert.match(silence.launch, /wave=silence/);
+  assert.match(desktop.launch, /^pulsesrc server=unix:\/tmp\/sg\/native device=streamgate\.monitor [^!]*buffer-time=20000 latency-time=10000 ! audioconvert/);
   assert.equal(tone.control, undefined);
 });
 
-test('a display name that could smuggle pipeline syntax is refused', () => {
+test('a display name, PulseAudio server or device that could smuggle pipeline syntax is refused', () => {
   assert.throws(() => describePipeline({ ...h264, source: { kind: 'x11', display: ':0 ! filesink location=/tmp/x' } }, RTP));
+  const audio = (server: string, device: string): StreamSpec => ({ kind: 'audio', source: { kind: 'x11', display: ':1', audio: { server, device } } });
+  assert.throws(() => describePipeline(audio('unix:/tmp/x ! filesink location=/tmp/y', 'm'), RTP), /PulseAudio server/);
+  assert.throws(() => describePipeline(audio('unix:/tmp/x', 'm ! filesink'), RTP), /PulseAudio device/);
 });
 
 test('one stream key per source and codec, and one per source for audio', () => {
