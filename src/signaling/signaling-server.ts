@@ -9,6 +9,7 @@ import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
 import { InputControl } from './input-control.js';
+import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry, type Session } from './session.js';
 import type { SignalingContext, SignalingDeps } from './signaling-context.js';
 import { CpuSampler } from './system-stats.js';
@@ -33,7 +34,7 @@ export class SignalingServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly perAddress = new Map<string, number>();
-  private readonly livenessTimer: NodeJS.Timeout;
+  private readonly liveness: LivenessSweep<Connection>;
   private nextId = 0;
   private closing = false;
 
@@ -62,8 +63,10 @@ export class SignalingServer {
     });
     const { heartbeatInterval, livenessTimeout } = ctx.config;
     const sweepEvery = Math.max(50, Math.min(heartbeatInterval, Math.floor(livenessTimeout / 3)));
-    this.livenessTimer = setInterval(() => this.sweep(), sweepEvery);
-    this.livenessTimer.unref();
+    this.liveness = new LivenessSweep(this.connections, sweepEvery, livenessTimeout, (connection) => {
+      connection.log.info('closing: liveness timeout');
+      connection.close(CloseCode.LIVENESS_TIMEOUT, 'liveness timeout');
+    });
     ctx.control.on('change', (previous) => this.announceControl(previous));
   }
 
@@ -162,19 +165,6 @@ export class SignalingServer {
     this.ctx.log.debug({ session: session.id }, 'session disposed');
   }
 
-  /** Pings every peer and closes those silent for longer than the liveness timeout (4000). */
-  private sweep(): void {
-    const now = performance.now();
-    for (const connection of this.connections) {
-      if (now - connection.lastSeen > this.ctx.config.livenessTimeout) {
-        connection.log.info('closing: liveness timeout');
-        connection.close(CloseCode.LIVENESS_TIMEOUT, 'liveness timeout');
-      } else {
-        connection.ping();
-      }
-    }
-  }
-
   private announceControl(previous: string | null): void {
     // Without an input device control means nothing, and nobody needs telling.
     if (!this.ctx.input) return;
@@ -189,7 +179,7 @@ export class SignalingServer {
   /** Closes every connection with 1001 and waits (bounded) for them to go. */
   async shutdown(timeoutMs = 2000): Promise<void> {
     this.closing = true;
-    clearInterval(this.livenessTimer);
+    this.liveness.stop();
     for (const session of [...this.ctx.sessions.all()]) if (session.expiry) this.dispose(session);
     for (const connection of this.connections) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
     const deadline = Date.now() + timeoutMs;
