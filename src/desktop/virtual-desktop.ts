@@ -69,7 +69,8 @@ export interface VirtualDesktopEvents {
 type State = 'idle' | 'starting' | 'ready' | 'restarting' | 'stopped';
 
 /**
- * A private X display: Xvfb (`-displayfd`, so the number is free and chosen by Xvfb) with an app in it.
+ * A private X display: Xvfb (`-displayfd`, so the number is free and chosen by Xvfb) with an app in it,
+ * and (when PulseAudio is installed) a private sound server whose output is the desktop's audio.
  * Xvfb runs with `-noreset` (else it resets when its last client leaves, undoing resizes and keymaps)
  * and key autorepeat off (injected client repeats must not be doubled). If the app exits it is
  * restarted; if Xvfb dies, 'display-lost' is emitted, Xvfb is restarted (same display number if

@@ -12,7 +12,7 @@ import {
   type ServerMessage,
   type ServerMessageData,
 } from '../protocol/index.js';
-import { closesCounter, countError, countMessage, handlingHistogram, limitCounter } from '../metrics.js';
+import { closesCounter, countError, countMessage, limitCounter, observeHandling } from '../metrics.js';
 import type { Logger } from '../log.js';
 import { AbuseMeter, TokenBucket } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
@@ -233,23 +233,26 @@ export class Connection {
 
   /** Handles one message; synchronous handlers (ping, input) finish without a promise, async ones report when done. */
   private handle(message: ClientMessage): void {
-    const stop = handlingHistogram.startTimer({ type: message.type });
+    const since = performance.now();
     let result: Promise<void> | void;
     try {
       result = this.options.dispatch(this, message);
     } catch (err) {
       this.reportFailure(err, message);
-      stop();
+      observeHandling(message.type, since);
       return;
     }
     if (result === undefined) {
-      stop();
+      observeHandling(message.type, since);
       return;
     }
-    result.then(() => stop(), (err: unknown) => {
-      this.reportFailure(err, message);
-      stop();
-    });
+    result.then(
+      () => observeHandling(message.type, since),
+      (err: unknown) => {
+        this.reportFailure(err, message);
+        observeHandling(message.type, since);
+      },
+    );
   }
 
   private reportFailure(err: unknown, message: ClientMessage): void {
