@@ -290,10 +290,11 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
   const sizes = ctx.quick ? [40] : [1000, 5000, 10_000];
   const timing = ctx.quick ? { idleMs: 500, warmupMs: 500, measureMs: 1500 } : { idleMs: 2000, warmupMs: 2000, measureMs: 8000 };
   const runs: SignalingRun[] = [];
-  const repeats = ctx.quick ? 1 : 2;
+  // Three pairs: with two, the shared machine's drift alone moved the 1k ratio by ±0.05 between runs.
+  const repeats = ctx.quick ? 1 : 3;
   for (const n of sizes) {
     // A B B A: a drift in the machine's other load over the pair falls on both servers alike.
-    const order = (['streamgate', 'bare', 'bare', 'streamgate'] as const).slice(0, repeats * 2);
+    const order = Array.from({ length: repeats * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'streamgate' : 'bare') as 'streamgate' | 'bare');
     for (const kind of order) {
       if (kind === 'streamgate') {
         ctx.log(`signaling: streamgate, ${n} connections`);
@@ -338,7 +339,7 @@ export async function runSignaling(ctx: BenchContext): Promise<SectionResult> {
     `\`--input-rate-limit 1000\`; input is refused with FORBIDDEN because the test source takes none) and the bare \`ws\` server`,
     `(bench/bare-ws-server.ts: same pong JSON, same FORBIDDEN error JSON) under the same load from ${GENERATORS} generator processes: every connection`,
     `says hello, then pings once a second (random phase); ${MOVERS} of them also send 60 Hz \`mouse-move\`. Window ${timing.measureMs / 1000} s after ${timing.warmupMs / 1000} s warm-up.`,
-    `CPU in % of one core; ${repeats > 1 ? `each server runs ${repeats} times per size in A-B-B-A order, the figure is their mean (each run in brackets), round trips pooled` : 'per-½-second spread p10–p90 in brackets'}. The generators share the 2 cores: their CPU is shown, and RTT includes their event-loop delay.`,
+    `CPU in % of one core; ${repeats > 1 ? `each server runs ${repeats} times per size in A-B-B-A-A-B order, the figure is their mean (each run in brackets), round trips pooled` : 'per-½-second spread p10–p90 in brackets'}. The generators share the 2 cores: their CPU is shown, and RTT includes their event-loop delay.`,
     'Event-loop delays are monitorEventLoopDelay at a 10 ms timer (as prom-client reports it in /metrics): 10 means no delay, the excess is the stall.',
     '',
     '| connections | connected (SG / bare) | Streamgate CPU % | bare ws CPU % | **CPU ratio** | SG RTT p50 / p99 ms | bare RTT p50 / p99 ms | idle RSS / conn KiB (SG / bare) | RSS MiB (SG / bare) | pongs/s (SG / bare) | FORBIDDEN/s (SG) | server loop delay p99 ms (SG / bare) | generators CPU % | generator loop delay p99 ms | machine CPU % |',
