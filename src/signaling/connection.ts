@@ -45,6 +45,8 @@ let serverMessageCounter = 0;
 const CHANNEL_MESSAGE_TYPES: ReadonlySet<string> = new Set([...INPUT_MESSAGE_TYPES, 'ping']);
 /** RATE_LIMITED replies per second before further drops go unanswered. */
 const LIMITED_REPLIES_PER_SECOND = 10;
+/** Error log lines per connection and second; past that they are counted and the count is logged with the next line. */
+const LOGGED_ERRORS_PER_SECOND = 5;
 
 /**
  * One WebSocket: frame limits, rate limits, validation at the edge, and the envelope of everything sent back.
@@ -71,6 +73,8 @@ export class Connection {
   private terminateTimer: NodeJS.Timeout | undefined;
   /** RATE_LIMITED replies sent in the current second: past a few, drops are silent (replies would amplify a flood). */
   private limitedReplies = { windowStart: 0, count: 0 };
+  /** Error lines logged in the current second, and those left out: a view-only peer's 60 Hz moves must not become 60 log lines a second. */
+  private loggedErrors = { windowStart: 0, count: 0, suppressed: 0 };
 
   constructor(
     private readonly ws: WebSocket,
@@ -113,11 +117,28 @@ export class Connection {
 
   sendError(code: ErrorCode, message: string, details?: string, replyTo?: string, peerId?: PeerId): void {
     countError(code);
-    this.log.info({ code, details, reply_to: replyTo }, `error sent: ${message}`);
+    this.logError(code, message, details, replyTo);
     const error = details === undefined ? { code, message } : { code, message, details };
     this.write(this.stamp({ type: 'error', error } as ServerMessage, replyTo, peerId));
     const closeCode = CLOSING_ERRORS[code];
     if (closeCode !== undefined) this.close(closeCode, code);
+  }
+
+  private logError(code: ErrorCode, message: string, details: string | undefined, replyTo: string | undefined): void {
+    if (!this.log.isLevelEnabled('info')) return;
+    const now = performance.now();
+    const window = this.loggedErrors;
+    if (now - window.windowStart >= 1000) {
+      window.windowStart = now;
+      window.count = 0;
+    }
+    if (++window.count > LOGGED_ERRORS_PER_SECOND) {
+      window.suppressed++;
+      return;
+    }
+    const suppressed = window.suppressed;
+    window.suppressed = 0;
+    this.log.info({ code, details, reply_to: replyTo, ...(suppressed ? { suppressed_before: suppressed } : {}) }, `error sent: ${message}`);
   }
 
   close(code: CloseCode | number, reason: string): void {

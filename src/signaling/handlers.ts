@@ -212,9 +212,17 @@ function requireControlRole(connection: Connection): void {
   }
 }
 
+/** The refusal for every input event to a source without input (a moving pointer sends 60 a second): built once per server. */
+const noInputErrors = new WeakMap<SignalingContext, ProtocolError>();
+
 function peerInput(ctx: SignalingContext, session: Session): PeerInput {
   if (!ctx.input) {
-    throw new ProtocolError('FORBIDDEN', `The "${ctx.sourceName}" source takes no input.`, 'source');
+    let error = noInputErrors.get(ctx);
+    if (!error) {
+      error = new ProtocolError('FORBIDDEN', `The "${ctx.sourceName}" source takes no input.`, 'source');
+      noInputErrors.set(ctx, error);
+    }
+    throw error;
   }
   requireControlRole(session.connection);
   if (!ctx.control.canInput(session.id)) {

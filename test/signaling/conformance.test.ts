@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/processes.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 
 const peers: WsPeer[] = [];
@@ -254,6 +255,23 @@ describe('limits and lifecycle close codes', () => {
     assert.equal(await c.closed(), 1013);
     await assertAlive(a);
     await assertAlive(b);
+  });
+
+  test('every refused input event gets FORBIDDEN, but a flood of them logs at most 5 lines a second, the rest counted', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const peer = await open(server);
+    await peer.hello();
+    const ids = Array.from({ length: 60 }, (_, i) => peer.request('mouse-move', { x: i, y: i }));
+    for (const id of ids) assertError(await peer.reply(id), 'FORBIDDEN');
+    const lines = () => server.logs.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('error sent:'));
+    assert.ok(lines().length <= 5 * 2, `60 refusals in about a second logged ${lines().length} lines`);
+    await new Promise((r) => setTimeout(r, 1100));
+    assertError(await peer.reply(peer.request('mouse-move', { x: 1, y: 1 })), 'FORBIDDEN');
+    const accounted = () => lines().length + lines().reduce((sum, l) => sum + (typeof l.suppressed_before === 'number' ? l.suppressed_before : 0), 0);
+    // The 61st refusal opens a new window: its line carries the count of those left out before it.
+    await waitUntil('every refusal to be logged or counted', () => accounted() === 61, 3000);
+    assert.ok(lines().some((l) => typeof l.suppressed_before === 'number'), 'the left-out lines are counted in a later one');
   });
 
   test('a silent peer (no pong to WebSocket pings) is closed with 4000; an answering one stays', async () => {
