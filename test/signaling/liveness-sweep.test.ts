@@ -37,7 +37,7 @@ test('the liveness sweep pings every live connection once a period in slices, ne
     assert.ok([...peers].every((p) => p.pings <= 2), 'nobody is pinged twice before everyone was pinged once');
     assert.equal(silent.timedOut, 1, 'the silent connection timed out once');
     assert.equal(silent.pings, 0, 'and was not pinged');
-    assert.equal(largestBatch, 101, 'the work is sliced: a tenth of the connections per run of the sweep');
+    assert.equal(largestBatch, 21, 'the work is sliced: a fiftieth of the connections per run of the sweep');
     const late = new Peer(performance.now());
     peers.add(late);
     await waitUntil('a connection added mid-round to be reached', () => late.pings >= 1, 5000);
