@@ -40,7 +40,7 @@ const pendingIn = new PendingCounts((type, n) => messagesCounter.labels('in', ty
 const pendingOut = new PendingCounts((type, n) => messagesCounter.labels('out', type).inc(n));
 const pendingErrors = new PendingCounts((code, n) => errorsCounter.labels(code).inc(n));
 
-export const messagesCounter = new Counter({
+const messagesCounter = new Counter({
   name: 'streamgate_messages_total',
   help: 'Signaling messages by direction and type',
   labelNames: ['direction', 'type'] as const,
@@ -51,7 +51,7 @@ export const messagesCounter = new Counter({
   },
 });
 
-export const errorsCounter = new Counter({
+const errorsCounter = new Counter({
   name: 'streamgate_errors_total',
   help: 'Error messages sent to peers, by protocol error code',
   labelNames: ['code'] as const,

@@ -45,7 +45,7 @@ export class PulseAudioServer {
     return `${DESKTOP_SINK}.monitor`;
   }
 
-  /** The tether's process id while the daemon runs (killing it kills the daemon). */
+  /** The tether's process id while the daemon runs (a SIGTERM to it ends the daemon). */
   get pid(): number | undefined {
     return this.child?.pid;
   }

@@ -148,7 +148,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     return this.app?.pid;
   }
 
-  /** The Xvfb tether's process id (killing it kills Xvfb). */
+  /** The Xvfb tether's process id (a SIGTERM to it ends Xvfb). */
   get xvfbPid(): number | undefined {
     return this.xvfb?.pid;
   }
@@ -159,7 +159,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     return server ? { server: server.server, device: server.monitorDevice } : null;
   }
 
-  /** The PulseAudio tether's process id (killing it kills the daemon; it is restarted). */
+  /** The PulseAudio tether's process id (a SIGTERM to it ends the daemon, which is then restarted). */
   get audioPid(): number | undefined {
     return this.audioServer?.pid;
   }
@@ -178,20 +178,26 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   }
 
   private async startAudio(): Promise<void> {
-    if (!(this.options.audio ?? pulseAudioInstalled())) {
+    if (this.options.audio === false) return;
+    if (!pulseAudioInstalled()) {
       log.info('no pulseaudio installed: the desktop is silent (the audio track carries silence)');
       return;
     }
     const server = new PulseAudioServer();
     try {
       await server.start();
-      this.audioServer = server;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'desktop audio server failed to start: the desktop is silent');
+      return;
     }
+    if (this.stopped()) {
+      await server.stop();
+      throw new Error('virtual desktop stopped while starting');
+    }
+    this.audioServer = server;
   }
 
-  /** Ends the app and Xvfb; resolves when both have exited. */
+  /** Ends the app, Xvfb and the audio server; resolves when all have exited. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';

@@ -8,14 +8,16 @@ import type { IceCandidate, IceServer } from '../protocol/index.js';
 
 export type VideoCodec = 'H264' | 'VP8';
 
-/** What a media source is: a test pattern, or an X display (an existing one, or the virtual desktop's). */
 /** A PulseAudio source to stream (a sink's monitor): `server` as in PULSE_SERVER, `device` as in pactl. */
 export interface PulseCapture {
   server: string;
   device: string;
 }
 
-/** What is captured. An X source without `audio` streams silence on its audio track. */
+/**
+ * What a media source is: a test pattern, or an X display (an existing one, or the virtual desktop's) with
+ * its sound where there is a PulseAudio server; an X source without `audio` streams silence on its audio track.
+ */
 export type SourceSpec =
   | { kind: 'test' }
   | { kind: 'x11'; display: string; audio?: PulseCapture };
