@@ -12,6 +12,18 @@ async function join(server: TestServer, hello: Record<string, unknown> = PRESS_R
   peers.push(peer);
   return { peer, welcome: await peer.hello(hello) };
 }
+/**
+ * Joins and waits until this peer controls input: the previous test's controller may not have been seen to
+ * close yet, and control passes on only then (the server tells the peer with a `control` message).
+ */
+async function joinInControl(server: TestServer, hello: Record<string, unknown> = PRESS_RELEASE): ReturnType<typeof join> {
+  const joined = await join(server, hello);
+  if (!joined.welcome.data.session_config.input_enabled) {
+    await joined.peer.next((m) => m.type === 'control' && m.data.input_enabled === true);
+  }
+  return joined;
+}
+
 describe('input through signaling into a virtual desktop: control, refusal, no stuck input', () => {
   let server: TestServer;
   let observer: Observer;
@@ -49,7 +61,7 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
   });
 
   test('release-control and request-control hand control over, and every peer is told', async () => {
-    const a = await join(server);
+    const a = await joinInControl(server);
     const b = await join(server);
     const released = await a.peer.reply(a.peer.request('release-control'));
     assert.deepEqual(released.data, { input_enabled: false, controller_session_id: null });
@@ -70,7 +82,7 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
   });
 
   test('a peer that disconnects while holding keys and a button leaves nothing pressed', async () => {
-    const { peer } = await join(server);
+    const { peer } = await joinInControl(server);
     peer.request('mouse-click', { x: 50, y: 60, button: 'left', action: 'down' });
     peer.request('key-press', { key: 'Shift', key_code: 16, code: 'ShiftLeft', action: 'down', modifiers: ['shift'] });
     peer.request('key-press', { key: 'A', key_code: 65, code: 'KeyA', action: 'down', modifiers: ['shift'] });
@@ -80,7 +92,7 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
   });
 
   test('a session taken over mid-press releases what the old connection held', async () => {
-    const old = await join(server);
+    const old = await joinInControl(server);
     old.peer.request('key-press', { key: 'b', key_code: 66, code: 'KeyB', action: 'down' });
     await waitUntil('key held', async () => (await observer.keysDown()).length === 1, 5000);
     const newer = await WsPeer.open(server.wsUrl);
@@ -93,7 +105,7 @@ describe('input through signaling into a virtual desktop: control, refusal, no s
   });
 
   test('without the mouse-press-release capability (the JS seed), mouse-click "down" is a whole click: no button stays held', async () => {
-    const { peer } = await join(server, { capabilities: ['webrtc', 'video', 'audio', 'input-events'] });
+    const { peer } = await joinInControl(server, { capabilities: ['webrtc', 'video', 'audio', 'input-events'] });
     const before = observer.events.length;
     peer.request('mouse-click', { x: 20, y: 20, button: 'left', action: 'down', modifiers: [] });
     await waitUntil('press and release seen', async () => observer.events.slice(before).some((e) => e.type === 'button-up'), 5000);
