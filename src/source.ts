@@ -56,6 +56,13 @@ export async function startSource(config: Config): Promise<RunningSource> {
     });
     stops.push(() => media.stop());
     registerMediaMetrics(registry, media);
+    // Xvfb restarted under another number (its old one was taken): capture the new one.
+    desktop?.on('display-ready', (ready) => {
+      if (spec.kind === 'x11' && ready !== display) {
+        display = ready;
+        media.setSource({ ...spec, display: ready });
+      }
+    });
     let input: InputInjector | null = null;
     if (display && config.input !== 'none') {
       const fixed = display;

@@ -1,8 +1,8 @@
 import { logger } from '../log.js';
 import { probeCapabilities, X11_CAPTURE, type Capabilities } from './capabilities.js';
-import { streamKey, type StreamSpec } from './pipeline-description.js';
+import type { StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats } from './stream-pipeline.js';
-import { MediaError, type MediaService, type MediaSettings, type VideoCodec } from './types.js';
+import { MediaError, type MediaService, type MediaSettings, type SourceSpec, type VideoCodec } from './types.js';
 import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
 
 const log = logger('media.service');
@@ -14,18 +14,37 @@ const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_00
  * source's audio), shared by every viewer, each viewer a werift peer connection.
  */
 export class GstreamerMediaService implements MediaService, ViewerHost {
-  private readonly pipelines = new Map<string, Promise<StreamPipeline>>();
+  /** By slot (a video codec, or audio): the source can move, the slot's encoder follows it. */
+  private readonly pipelines = new Map<VideoCodec | 'audio', Promise<StreamPipeline>>();
   private readonly started: StreamPipeline[] = [];
   private readonly viewers = new Set<WeriftViewer>();
   private stopping: Promise<void> | undefined;
   private readonly options: PipelineOptions;
 
   private constructor(
-    readonly settings: MediaSettings,
+    private current: MediaSettings,
     private readonly capabilities: Capabilities,
     options: Partial<PipelineOptions>,
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+  }
+
+  get settings(): MediaSettings {
+    return this.current;
+  }
+
+  /**
+   * Captures another source from now on (the virtual desktop's X server came back under another display
+   * number). Every encoder, started or starting, moves to it; viewers stay and see a restart.
+   */
+  setSource(source: SourceSpec): void {
+    this.current = { ...this.current, source };
+    for (const pipeline of this.pipelines.values()) {
+      pipeline.then(
+        (opened) => opened.retarget(source),
+        () => undefined,
+      );
+    }
   }
 
   /**
@@ -64,11 +83,11 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
 
   videoPipeline(codec: VideoCodec): Promise<StreamPipeline> {
     const { source, width, height, framerate, bitrate } = this.settings;
-    return this.pipeline({ kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate });
+    return this.pipeline(codec, { kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate });
   }
 
   audioPipeline(): Promise<StreamPipeline> {
-    return this.pipeline({ kind: 'audio', source: this.settings.source });
+    return this.pipeline('audio', { kind: 'audio', source: this.settings.source });
   }
 
   /** Sets every video encoder's bitrate at runtime (kbit/s). */
@@ -106,16 +125,19 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     return this.stopping;
   }
 
-  private pipeline(spec: StreamSpec): Promise<StreamPipeline> {
+  private pipeline(slot: VideoCodec | 'audio', spec: StreamSpec): Promise<StreamPipeline> {
     if (this.stopping) return Promise.reject(new MediaError('MEDIA_UNAVAILABLE', 'the media service has stopped'));
-    const key = streamKey(spec);
-    let pipeline = this.pipelines.get(key);
+    let pipeline = this.pipelines.get(slot);
     if (!pipeline) {
       pipeline = StreamPipeline.open(spec, this.options);
-      this.pipelines.set(key, pipeline);
+      this.pipelines.set(slot, pipeline);
       pipeline.then(
-        (opened) => this.started.push(opened),
-        () => this.pipelines.delete(key),
+        (opened) => {
+          this.started.push(opened);
+          // The source may have moved while this one was opening.
+          opened.retarget(this.settings.source);
+        },
+        () => this.pipelines.delete(slot),
       );
     }
     return pipeline;

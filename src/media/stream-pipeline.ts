@@ -6,7 +6,7 @@ import { KeyframeThrottle } from './keyframe-throttle.js';
 import { describePipeline, streamKey, type StreamSpec } from './pipeline-description.js';
 import { RtpFanout, type RtpListener } from './rtp-fanout.js';
 import { inspectVideoPayload, type RtpHeaderInfo } from './rtp-inspect.js';
-import { MediaError } from './types.js';
+import { MediaError, type SourceSpec } from './types.js';
 import { isWorkerMessage, type ParentMessage } from './worker-protocol.js';
 
 /** Same extension as this module: .js when compiled, .ts under tsx (fork inherits tsx's loader). */
@@ -83,7 +83,6 @@ interface Waiter {
  * process started on the first viewer, restarted with backoff when it dies, stopped after the last leaves.
  */
 export class StreamPipeline {
-  readonly key: string;
   private state: PipelineState = 'idle';
   private worker: ChildProcess | undefined;
   private readonly subscribers = new Set<StreamSubscriber>();
@@ -94,7 +93,7 @@ export class StreamPipeline {
   private meterTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
   private readonly keyframes: KeyframeThrottle;
-  private readonly log: Logger;
+  private log: Logger;
   private bitrateKbps: number | null;
   private failures = 0;
   private runningSince = 0;
@@ -104,15 +103,19 @@ export class StreamPipeline {
   private cpu = { micros: 0, at: 0, percent: null as number | null };
 
   private constructor(
-    private readonly spec: StreamSpec,
+    private spec: StreamSpec,
     private readonly options: PipelineOptions,
     private readonly fanout: RtpFanout,
   ) {
-    this.key = streamKey(spec);
     this.log = logger('media.pipeline', { stream: this.key });
     this.bitrateKbps = spec.kind === 'video' ? spec.bitrateKbps : null;
     this.keyframes = new KeyframeThrottle(options.keyframeIntervalMs, () => this.send({ type: 'keyframe' }));
     fanout.add((_packet, header) => this.inspect(header));
+  }
+
+  /** The stream's name: its source and codec (it follows a retarget). */
+  get key(): string {
+    return streamKey(this.spec);
   }
 
   static async open(spec: StreamSpec, options: PipelineOptions): Promise<StreamPipeline> {
@@ -141,6 +144,22 @@ export class StreamPipeline {
   /** Asks the encoder for a keyframe (throttled); a no-op for audio. */
   requestKeyframe(): void {
     if (this.spec.kind === 'video') this.keyframes.request();
+  }
+
+  /**
+   * Captures `source` from now on: the virtual desktop's X server came back under another display number.
+   * A running worker is killed — it would go on capturing whatever now owns the old number — and the restart
+   * that follows (viewers see down, then up, as after a crash) uses the new source. Viewers stay attached.
+   */
+  retarget(source: SourceSpec): void {
+    if (JSON.stringify(source) === JSON.stringify(this.spec.source)) return;
+    const from = this.key;
+    this.spec = { ...this.spec, source };
+    this.log = logger('media.pipeline', { stream: this.key });
+    this.log.info({ from }, 'source moved; restarting the encoder on it');
+    // Not the encoder's fault: the restart comes without a longer backoff.
+    this.failures = 0;
+    this.worker?.kill('SIGKILL');
   }
 
   /** Changes the video encoder's bitrate at runtime; kept across restarts. */

@@ -58,3 +58,4 @@ export async function framesAdvance(page: Page, more = 15, timeoutMs = 30_000): 
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+

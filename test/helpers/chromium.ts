@@ -184,23 +184,9 @@ export class BrowserPeer {
     return inbound;
   }
 
-  /**
-   * RGB of the displayed video at points given as fractions of its width and height, read by drawing the
-   * current frame onto a canvas: what the viewer sees, not what was sent.
-   */
+  /** RGB of the displayed video at points given as fractions of its width and height (see videoPixels). */
   videoPixels(points: readonly (readonly [number, number])[]): Promise<[number, number, number][]> {
-    return this.page.evaluate((fractions) => {
-      const video = document.getElementById('v') as HTMLVideoElement;
-      const canvas = document.createElement('canvas');
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      const context = canvas.getContext('2d')!;
-      context.drawImage(video, 0, 0);
-      return fractions.map(([fx, fy]) => {
-        const data = context.getImageData(Math.floor(fx * canvas.width), Math.floor(fy * canvas.height), 1, 1).data;
-        return [data[0]!, data[1]!, data[2]!] as [number, number, number];
-      });
-    }, points);
+    return videoPixels(this.page, 'v', points);
   }
 
   /**
@@ -230,4 +216,26 @@ export class BrowserPeer {
     await this.page.evaluate(() => (window as unknown as PageWindow).pc.close()).catch(() => undefined);
     await this.page.close();
   }
+}
+
+/**
+ * RGB of the `<video id=videoId>` in `page` at points given as fractions of its width and height, read by
+ * drawing the current frame onto a canvas: what the viewer sees, not what was sent.
+ */
+export function videoPixels(page: Page, videoId: string, points: readonly (readonly [number, number])[]): Promise<[number, number, number][]> {
+  return page.evaluate(
+    ([id, fractions]) => {
+      const video = document.getElementById(id) as HTMLVideoElement;
+      const canvas = document.createElement('canvas');
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const context = canvas.getContext('2d')!;
+      context.drawImage(video, 0, 0);
+      return fractions.map(([fx, fy]) => {
+        const data = context.getImageData(Math.floor(fx * canvas.width), Math.floor(fy * canvas.height), 1, 1).data;
+        return [data[0]!, data[1]!, data[2]!] as [number, number, number];
+      });
+    },
+    [videoId, points] as const,
+  );
 }
