@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, videoPixels } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -100,8 +101,14 @@ describe('fault: the X server comes back under another display number', () => {
     const xvfb = descendants(server.process.pid!).find((p) => p.command.startsWith('Xvfb'));
     assert.ok(xvfb, 'Xvfb runs');
     process.kill(xvfb.pid, 'SIGKILL');
-    // Take the number before the desktop's restart (250 ms later) can: another X server, with a black root.
-    const squatter = spawn('Xvfb', [old, '-screen', '0', '320x240x24', '-nolisten', 'tcp', '-br'], { stdio: 'ignore' });
+    // Take the number before the desktop's restart (250 ms later) can. Racing it with a fresh Xvfb lost under
+    // load, so the lock file is claimed here at once (for this live process) and the squatter, another X server
+    // with a black root, serves the number without locking. The dead Xvfb must be reaped first: a zombie's pid
+    // still counts as alive.
+    while (existsSync(`/proc/${xvfb.pid}`)) await new Promise((r) => setTimeout(r, 2));
+    const lock = `/tmp/.X${old.slice(1)}-lock`;
+    writeFileSync(lock, `${String(process.pid).padStart(10)}\n`);
+    const squatter = spawn('Xvfb', [old, '-nolock', '-screen', '0', '320x240x24', '-nolisten', 'tcp', '-br'], { stdio: 'ignore' });
     try {
       const moved = await (async () => {
         await waitUntil('the desktop to come back under another number', async () => (await display()) !== old, 20_000);
@@ -115,6 +122,7 @@ describe('fault: the X server comes back under another display number', () => {
       await assertInputReaches(page, server, moved);
     } finally {
       squatter.kill('SIGKILL');
+      rmSync(lock, { force: true });
     }
     await page.close();
   });
