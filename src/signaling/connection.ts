@@ -14,7 +14,7 @@ import {
 } from '../protocol/index.js';
 import { closesCounter, countError, countMessage, limitCounter, observeHandling } from '../metrics.js';
 import type { Logger } from '../log.js';
-import { AbuseMeter, TokenBucket } from './rate-limiter.js';
+import { AbuseMeter, TokenBucket, WindowBudget } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
 import type { Session } from './session.js';
 import { ProtocolError } from './protocol-error.js';
@@ -72,9 +72,9 @@ export class Connection {
   private serverCloseCode: number | undefined;
   private terminateTimer: NodeJS.Timeout | undefined;
   /** RATE_LIMITED replies sent in the current second: past a few, drops are silent (replies would amplify a flood). */
-  private limitedReplies = { windowStart: 0, count: 0 };
+  private readonly limitedReplies = new WindowBudget(LIMITED_REPLIES_PER_SECOND);
   /** Error lines logged in the current second, and those left out: a view-only peer's 60 Hz moves must not become 60 log lines a second. */
-  private loggedErrors = { windowStart: 0, count: 0, suppressed: 0 };
+  private readonly loggedErrors = new WindowBudget(LOGGED_ERRORS_PER_SECOND);
 
   constructor(
     private readonly ws: WebSocket,
@@ -125,19 +125,8 @@ export class Connection {
   }
 
   private logError(code: ErrorCode, message: string, details: string | undefined, replyTo: string | undefined): void {
-    if (!this.log.isLevelEnabled('info')) return;
-    const now = performance.now();
-    const window = this.loggedErrors;
-    if (now - window.windowStart >= 1000) {
-      window.windowStart = now;
-      window.count = 0;
-    }
-    if (++window.count > LOGGED_ERRORS_PER_SECOND) {
-      window.suppressed++;
-      return;
-    }
-    const suppressed = window.suppressed;
-    window.suppressed = 0;
+    if (!this.log.isLevelEnabled('info') || !this.loggedErrors.take()) return;
+    const suppressed = this.loggedErrors.takeRefused();
     this.log.info({ code, details, reply_to: replyTo, ...(suppressed ? { suppressed_before: suppressed } : {}) }, `error sent: ${message}`);
   }
 
@@ -244,9 +233,7 @@ export class Connection {
       this.close(1008, 'rate limit abuse');
       return true;
     }
-    const now = performance.now();
-    if (now - this.limitedReplies.windowStart >= 1000) this.limitedReplies = { windowStart: now, count: 0 };
-    if (++this.limitedReplies.count <= LIMITED_REPLIES_PER_SECOND) {
+    if (this.limitedReplies.take()) {
       this.sendError('RATE_LIMITED', 'Too many messages per second; this one was dropped.', isInput ? 'input_rate_limit' : 'rate_limit');
     }
     return true;

@@ -51,3 +51,35 @@ export class AbuseMeter {
     return this.strikes >= this.strikesToClose;
   }
 }
+
+/**
+ * At most `perSecond` grants in each one-second window (the window starts at the first take after the last
+ * one ended); counts the refusals since the last grant, so whoever skipped work can say how much.
+ */
+export class WindowBudget {
+  private windowStart = 0;
+  private granted = 0;
+  private refusedSinceGrant = 0;
+
+  constructor(private readonly perSecond: number) {}
+
+  take(now: number = performance.now()): boolean {
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.granted = 0;
+    }
+    if (this.granted < this.perSecond) {
+      this.granted += 1;
+      return true;
+    }
+    this.refusedSinceGrant += 1;
+    return false;
+  }
+
+  /** How many takes were refused since the previous call (or the start); resets the count. */
+  takeRefused(): number {
+    const refused = this.refusedSinceGrant;
+    this.refusedSinceGrant = 0;
+    return refused;
+  }
+}
