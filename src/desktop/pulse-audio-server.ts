@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { logger } from '../log.js';
 import { terminate, tail } from '../process/child-process.js';
+import { RestartBackoff } from '../process/restart-backoff.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
 
 const log = logger('desktop.audio');
@@ -32,7 +33,7 @@ export class PulseAudioServer {
   private child: ChildProcess | null = null;
   private dir: string | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
-  private restartDelayMs = MIN_RESTART_DELAY_MS;
+  private readonly backoff = new RestartBackoff(MIN_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS);
 
   /** The server string for PULSE_SERVER and GStreamer's pulsesrc `server`, once started. */
   get server(): string {
@@ -93,15 +94,15 @@ export class PulseAudioServer {
     const child = spawnTethered('pulseaudio', args, { env, output: 'pipe' });
     this.child = child;
     const startedAt = Date.now();
+    this.backoff.started(startedAt);
     const output = tail(child.stderr);
     child.stdout?.resume();
     // Registered before the wait: a daemon that dies while starting is retried too (start() stops that by failing).
     child.once('exit', (code, signal) => {
       if (this.child !== child) return;
       this.child = null;
-      if (Date.now() - startedAt > 10_000) this.restartDelayMs = MIN_RESTART_DELAY_MS;
-      const delay = this.restartDelayMs;
-      this.restartDelayMs = Math.min(MAX_RESTART_DELAY_MS, delay * 2);
+      this.backoff.ended();
+      const delay = this.backoff.next();
       log.warn({ code, signal, output: lastErrors(output()), restartInMs: delay }, 'pulseaudio exited; the desktop is silent until it is back');
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;

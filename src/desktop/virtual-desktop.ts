@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { logger } from '../log.js';
 import { terminate, tail } from '../process/child-process.js';
+import { RestartBackoff } from '../process/restart-backoff.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
 import { PulseAudioServer, pulseAudioInstalled } from './pulse-audio-server.js';
 import { EventMask, XConnection, XEvent, type XRawEvent } from '../x11/x11-connection.js';
@@ -85,13 +86,11 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private audioServer: PulseAudioServer | null = null;
   private currentSize: ScreenSize;
   private readonly appArgv: readonly string[] | null;
-  private xvfbDelay: number;
-  private appDelay: number;
+  private readonly xvfbBackoff: RestartBackoff;
+  private readonly appBackoff: RestartBackoff;
   private appTimer: NodeJS.Timeout | null = null;
   private xvfbTimer: NodeJS.Timeout | null = null;
   private mainWindow = 0;
-  private appStartedAt = 0;
-  private xvfbStartedAt = 0;
 
   constructor(private readonly options: VirtualDesktopOptions = {}) {
     super();
@@ -103,21 +102,14 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     this.currentSize = { width, height };
     const app = options.app === undefined || options.app === 'xterm' ? DEFAULT_APP : options.app;
     this.appArgv = app === null ? null : typeof app === 'string' ? ['/bin/sh', '-c', app] : [...app];
-    this.xvfbDelay = this.minDelay;
-    this.appDelay = this.minDelay;
+    const { min, max } = options.restartDelayMs ?? { min: 250, max: 5000 };
+    this.xvfbBackoff = new RestartBackoff(min, max);
+    this.appBackoff = new RestartBackoff(min, max);
   }
 
   /** A method, not a property read: TypeScript would keep an earlier narrowing across `await`. */
   private stopped(): boolean {
     return this.state === 'stopped';
-  }
-
-  private get minDelay(): number {
-    return this.options.restartDelayMs?.min ?? 250;
-  }
-
-  private get maxDelay(): number {
-    return this.options.restartDelayMs?.max ?? 5000;
   }
 
   /**
@@ -229,7 +221,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     ];
     const child = spawnTethered('Xvfb', args, { output: 'pipe' });
     this.xvfb = child;
-    this.xvfbStartedAt = Date.now();
+    this.xvfbBackoff.started();
     const stderrTail = tail(child.stderr);
     const number = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -308,14 +300,13 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     void terminate(this.app); // it would die with its display anyway
     this.app = null;
     this.emit('display-lost', display, reason);
-    if (Date.now() - this.xvfbStartedAt > 10_000) this.xvfbDelay = this.minDelay;
+    this.xvfbBackoff.ended();
     this.scheduleXvfbRestart(this.displayNumber);
   }
 
   private scheduleXvfbRestart(wanted: number | null): void {
     if (this.xvfbTimer) clearTimeout(this.xvfbTimer);
-    const delay = this.xvfbDelay;
-    this.xvfbDelay = Math.min(this.maxDelay, this.xvfbDelay * 2);
+    const delay = this.xvfbBackoff.next();
     this.xvfbTimer = setTimeout(() => {
       this.xvfbTimer = null;
       if (this.state === 'stopped') return;
@@ -337,7 +328,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     const child = spawnTethered(command, args, { env, output: 'pipe' });
     this.app = child;
     this.mainWindow = 0;
-    this.appStartedAt = Date.now();
+    this.appBackoff.started();
     const stderrTail = tail(child.stderr);
     child.stdout?.resume();
     log.info({ display: this.display, command, pid: child.pid }, 'app started');
@@ -348,9 +339,8 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       const output = stderrTail().trim().slice(-300);
       this.emit('app-exit', code, signal);
       if (this.state !== 'ready') return;
-      if (Date.now() - this.appStartedAt > 10_000) this.appDelay = this.minDelay;
-      const delay = this.appDelay;
-      this.appDelay = Math.min(this.maxDelay, this.appDelay * 2);
+      this.appBackoff.ended();
+      const delay = this.appBackoff.next();
       log.warn({ code, signal, output, restartInMs: delay }, 'app exited; restarting it');
       this.appTimer = setTimeout(() => {
         this.appTimer = null;
