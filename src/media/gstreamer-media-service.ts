@@ -39,12 +39,8 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
    */
   setSource(source: SourceSpec): void {
     this.current = { ...this.current, source };
-    for (const pipeline of this.pipelines.values()) {
-      pipeline.then(
-        (opened) => opened.retarget(source),
-        () => undefined,
-      );
-    }
+    // Those still opening retarget themselves when they open (see pipeline()).
+    for (const pipeline of this.started) pipeline.retarget(source);
   }
 
   /**
