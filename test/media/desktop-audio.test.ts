@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
+import { after, test } from 'node:test';
 import { VirtualDesktop } from '../../src/desktop/index.js';
-import { GstreamerMediaService } from '../../src/media/gstreamer-media-service.js';
-import { BrowserPeer, launchChromium, type InboundRtp } from '../helpers/chromium.js';
+import type { BrowserPeer, InboundRtp } from '../helpers/chromium.js';
 import { descendants, waitUntil } from '../helpers/processes.js';
-import { eventually, negotiate } from './browser-session.js';
-import { SETTINGS, workerProcesses } from './media-fixture.js';
+import { eventually } from './browser-session.js';
+import { MediaFixture, SETTINGS, workerProcesses } from './media-fixture.js';
 
 /** The app plays a loud 1 kHz tone into whatever PulseAudio server PULSE_SERVER names (the desktop's own). */
 const TONE_APP = 'exec gst-launch-1.0 -q audiotestsrc is-live=true wave=sine freq=1000 volume=0.5 ! pulsesink';
 const AUDIO_ONLY = { video: false, audio: true, codecPreferences: ['H264'] };
 
-let browser: Browser;
 const stops: (() => Promise<void>)[] = [];
-
-before(async () => {
-  browser = await launchChromium();
-});
 
 after(async () => {
   for (const stop of stops.reverse()) await stop();
-  await browser?.close();
   assert.deepEqual(workerProcesses(), [], 'no pipeline worker outlives its service');
 });
 
@@ -32,16 +24,9 @@ async function desktopWithAudio(app: string | null): Promise<{ desktop: VirtualD
   stops.push(() => desktop.stop());
   const audio = desktop.audio;
   assert.ok(audio, 'the desktop has its own PulseAudio server (pulseaudio is installed by the set-up)');
-  const service = await GstreamerMediaService.create({ ...SETTINGS, source: { kind: 'x11', display: desktop.display, audio } });
-  stops.push(() => service.stop());
-  const viewer = service.createViewer('audio');
-  const peer = await BrowserPeer.open(browser);
-  stops.push(async () => {
-    viewer.close();
-    await peer.close();
-  });
-  const session = await negotiate(viewer, peer, AUDIO_ONLY);
-  stops.push(async () => session.stop());
+  const fixture = await MediaFixture.start({}, { ...SETTINGS, source: { kind: 'x11', display: desktop.display, audio } });
+  stops.push(() => fixture.stop());
+  const { peer } = await fixture.watch(AUDIO_ONLY);
   return { desktop, peer };
 }
 

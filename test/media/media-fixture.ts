@@ -1,5 +1,5 @@
 /**
- * A media service on the test source plus headless Chromium, and bookkeeping so every viewer, page and
+ * A media service (the test source unless told otherwise) plus headless Chromium, and bookkeeping so every viewer, page and
  * worker process is released in an after hook whatever the test did.
  */
 import { execFileSync } from 'node:child_process';
@@ -35,8 +35,9 @@ export class MediaFixture {
     readonly browser: Browser,
   ) {}
 
-  static async start(options: Partial<PipelineOptions> = {}): Promise<MediaFixture> {
-    const service = await GstreamerMediaService.create(SETTINGS, options);
+  /** Serves `settings` (by default the small test pattern). */
+  static async start(options: Partial<PipelineOptions> = {}, settings: MediaSettings = SETTINGS): Promise<MediaFixture> {
+    const service = await GstreamerMediaService.create(settings, options);
     try {
       return new MediaFixture(service, await launchChromium());
     } catch (err) {

@@ -1,42 +1,29 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { VirtualDesktop } from '../../src/desktop/index.js';
-import { GstreamerMediaService } from '../../src/media/gstreamer-media-service.js';
-import { BrowserPeer, launchChromium } from '../helpers/chromium.js';
-import { BOTH, eventually, negotiate } from './browser-session.js';
-import { SETTINGS, workerProcesses } from './media-fixture.js';
+import { BOTH, eventually } from './browser-session.js';
+import { MediaFixture, SETTINGS, workerProcesses } from './media-fixture.js';
 
 let desktop: VirtualDesktop;
-let service: GstreamerMediaService;
-let browser: Browser;
+let fixture: MediaFixture;
 
 before(async () => {
   desktop = new VirtualDesktop({ width: 800, height: 600, app: null });
   await desktop.start();
   // A known picture to look for: the whole root window in one colour.
   execFileSync('xsetroot', ['-solid', '#ff0000'], { env: { ...process.env, DISPLAY: desktop.display } });
-  service = await GstreamerMediaService.create({ ...SETTINGS, source: { kind: 'x11', display: desktop.display } });
-  browser = await launchChromium();
+  fixture = await MediaFixture.start({}, { ...SETTINGS, source: { kind: 'x11', display: desktop.display } });
 });
 
 after(async () => {
-  await browser?.close();
-  await service?.stop();
+  await fixture?.stop();
   await desktop?.stop();
   assert.deepEqual(workerProcesses(), []);
 });
 
-test('an X display is streamed at the screen size, with a silent audio track', { timeout: 60_000 }, async (t) => {
-  const viewer = service.createViewer('x11');
-  const peer = await BrowserPeer.open(browser);
-  t.after(async () => {
-    viewer.close();
-    await peer.close();
-  });
-  const session = await negotiate(viewer, peer, BOTH);
-  t.after(() => session.stop());
+test('an X display is streamed at the screen size, with a silent audio track', { timeout: 60_000 }, async () => {
+  const { peer } = await fixture.watch(BOTH);
   const inbound = await peer.waitForInbound(
     (i) => i.some((e) => e.kind === 'video' && (e.framesDecoded ?? 0) > 0 && e.frameWidth !== undefined) && i.some((e) => e.kind === 'audio' && e.packetsReceived > 0),
   );
