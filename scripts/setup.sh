@@ -11,6 +11,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 DEB_NEEDS=(
   "gst-launch-1.0:gstreamer1.0-tools"
   "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideotestsrc.so:gstreamer1.0-plugins-base"
+  # plugins-good also carries pulsesrc, which captures the desktop's sound.
   "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvpx.so:gstreamer1.0-plugins-good"
   "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstvideoparsersbad.so:gstreamer1.0-plugins-bad"
   "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstx264.so:gstreamer1.0-plugins-ugly"
@@ -23,7 +24,6 @@ DEB_NEEDS=(
   "xrandr:x11-xserver-utils"
   "xterm:xterm"
   "pulseaudio:pulseaudio"
-  "/usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstpulseaudio.so:gstreamer1.0-plugins-good"
   "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:fonts-dejavu-core"
   "chromium:chromium"
   "/usr/lib/python3/dist-packages/websockets/__init__.py:python3-websockets"
