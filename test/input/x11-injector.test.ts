@@ -20,10 +20,6 @@ async function waitUntil(cond: () => boolean, timeoutMs = 1000): Promise<void> {
   for (const end = Date.now() + timeoutMs; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
 describe('X11 XTEST input into a real Xvfb, observed by an independent X client', () => {
   let desktop: VirtualDesktop;
   let injector: X11InputInjector;
@@ -391,32 +387,6 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
       await waitUntil(() => injector.screenSize?.width === W);
     }
     assert.deepEqual(injector.screenSize, { width: W, height: H });
-  });
-
-  it('measures injection latency (call → observer receives the event)', async (t) => {
-    const samples: number[] = [];
-    for (let i = 0; i < 400; i++) {
-      const x = 100 + (i % 2) * 50;
-      const seen = observer.next((e) => e.type === 'motion' && e.x === x);
-      const t0 = performance.now();
-      peer.mouseMove({ x, y: 100 });
-      samples.push((await seen).at - t0);
-    }
-    const keySamples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const seen = observer.next((e) => e.type === 'key-down');
-      const t0 = performance.now();
-      peer.key({ key: 'k', code: 'KeyK' });
-      keySamples.push((await seen).at - t0);
-    }
-    samples.sort((a, b) => a - b);
-    keySamples.sort((a, b) => a - b);
-    const fmt = (s: number[]) => `p50 ${percentile(s, 50).toFixed(3)} ms, p99 ${percentile(s, 99).toFixed(3)} ms, max ${s.at(-1)?.toFixed(3)} ms`;
-    t.diagnostic(`mouse-move latency: ${fmt(samples)} (n=${samples.length})`);
-    t.diagnostic(`key latency: ${fmt(keySamples)} (n=${keySamples.length})`);
-    // Generous bounds: the suite shares two cores with media tests. The figures are in the diagnostics.
-    assert.ok(percentile(samples, 50) < 10, 'p50 under 10 ms');
-    assert.ok(percentile(samples, 99) < 250, 'p99 under 250 ms');
   });
 
   it('injects a 1 kHz stream of moves for 2 s without backlog', async (t) => {
