@@ -34,7 +34,7 @@ async function micro(ctx: BenchContext): Promise<{ move: Summary; key: Summary; 
   const injector = await X11InputInjector.create({ display: desktop.display });
   const observer = await Observer.open(desktop.display);
   try {
-    const peer = injector.forPeer('bench', () => null) as X11PeerInput;
+    const peer = injector.forPeer('bench') as X11PeerInput;
     const settle = async (): Promise<void> => {
       await injector.flush();
       await observer.settle();

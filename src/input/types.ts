@@ -5,12 +5,16 @@ import type { ClientMessageData } from '../protocol/index.js';
  * may control; input turns validated events into X11 XTEST requests and remembers what each peer holds.
  */
 
-export interface VideoSize {
+export interface ScreenSize {
   width: number;
   height: number;
 }
 
-/** One peer's input: everything it presses is tracked so that releaseAll() leaves nothing stuck. */
+/**
+ * One peer's input: everything it presses is tracked so that releaseAll() leaves nothing stuck.
+ * Coordinates are screen pixels: an X source is encoded at the screen's own size, so the video's
+ * pixels are the screen's.
+ */
 export interface PeerInput {
   mouseMove(event: ClientMessageData<'mouse-move'>): void;
   mouseClick(event: ClientMessageData<'mouse-click'>): void;
@@ -21,7 +25,6 @@ export interface PeerInput {
 }
 
 export interface InputInjector {
-  /** `videoSize` maps client coordinates (video pixel space) onto the current screen size. */
-  forPeer(peerKey: string, videoSize: () => VideoSize | null): PeerInput;
+  forPeer(peerKey: string): PeerInput;
   close(): Promise<void>;
 }

@@ -233,8 +233,7 @@ function peerInput(ctx: SignalingContext, session: Session): PeerInput {
       ctx.control.policy === 'none' ? 'input=none' : `controller=${controller ?? 'nobody'}`,
     );
   }
-  // X sources are streamed at the screen's own size, so video pixels are screen pixels (null = no scaling).
-  session.input ??= ctx.input.forPeer(session.id, () => null);
+  session.input ??= ctx.input.forPeer(session.id);
   return session.input;
 }
 

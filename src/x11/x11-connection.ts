@@ -62,8 +62,9 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * Requests are packed here, with three fixes over the library:
  * - every request advances the 16-bit sequence number with wrap-around (the library's XTEST
  *   FakeInput does `seq_num++` without wrap: after 65 536 requests every reply would go unmatched);
- * - every argument is range-checked before anything is counted or written (DESIGN.md: a throwing
- *   pack after the sequence number advanced desynchronises replies and hangs every later request);
+ * - every argument is range-checked before anything is counted or written: a throwing pack after
+ *   the sequence number advanced desynchronises replies and hangs every later request
+ *   (docs/architecture.md, "XTEST and the X server");
  * - every reply has a timeout, and every pending reply is rejected when the socket closes.
  * An 'error' listener is always attached.
  */

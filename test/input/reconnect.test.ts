@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { VirtualDesktop } from '../../src/desktop/index.js';
 import type { XConnection } from '../../src/x11/x11-connection.js';
-import { X11InputInjector, type X11PeerInput } from '../../src/input/x11-injector.js';
+import type { X11PeerInput } from '../../src/input/peer-input.js';
+import { X11InputInjector } from '../../src/input/x11-injector.js';
 import { Observer } from './observer.js';
 
 const run = promisify(execFile);
@@ -36,13 +37,13 @@ describe('input survives the display going away and coming back', () => {
 
   it('releases what was held when only the connection dropped (the server kept the keys down)', async () => {
     const observer = await observe();
-    const peer = injector.forPeer('p', () => null) as X11PeerInput;
+    const peer = injector.forPeer('p') as X11PeerInput;
     peer.key({ key: 'a', code: 'KeyA', action: 'down' });
     peer.mouseClick({ x: 3, y: 3, action: 'down' });
     await injector.flush();
     assert.equal((await observer.keysDown()).length, 1);
     const connected = once(injector, 'connected');
-    (injector as unknown as { conn: XConnection }).conn.destroy(); // as if the socket broke
+    (injector as unknown as { link: { conn: XConnection } }).link.conn.destroy(); // as if the socket broke
     await connected;
     assert.deepEqual(peer.holding, { keys: 0, buttons: 0 }, 'the peer holds nothing any more');
     await injector.flush();
@@ -52,7 +53,7 @@ describe('input survives the display going away and coming back', () => {
   });
 
   it('reconnects to the restarted Xvfb: events while it is down are dropped, then input works again', async () => {
-    const peer = injector.forPeer('q', () => ({ width: 320, height: 240 }));
+    const peer = injector.forPeer('q');
     peer.key({ key: 'Shift', code: 'ShiftLeft', action: 'down' });
     await injector.flush();
     const disconnected = once(injector, 'disconnected');
@@ -68,7 +69,7 @@ describe('input survives the display going away and coming back', () => {
     assert.deepEqual(injector.screenSize, { width: 640, height: 480 }, 'connected to our desktop, not another on the old number');
     assert.equal(injector.stats().display, desktop.display);
     const observer = await observe();
-    peer.mouseMove({ x: 160, y: 120 });
+    peer.mouseMove({ x: 320, y: 240 });
     await injector.flush();
     await observer.settle();
     assert.deepEqual(await observer.pointer(), { x: 320, y: 240, buttons: 0 });

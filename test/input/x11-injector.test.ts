@@ -4,7 +4,8 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { VirtualDesktop } from '../../src/desktop/index.js';
 import type { PeerInput } from '../../src/input/types.js';
-import { X11InputInjector, type X11PeerInput } from '../../src/input/x11-injector.js';
+import type { X11PeerInput } from '../../src/input/peer-input.js';
+import { X11InputInjector } from '../../src/input/x11-injector.js';
 import type { ClientMessageData } from '../../src/protocol/index.js';
 import { Observer } from './observer.js';
 
@@ -18,10 +19,6 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 
 async function waitUntil(cond: () => boolean, timeoutMs = 1000): Promise<void> {
   for (const end = Date.now() + timeoutMs; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 describe('X11 XTEST input into a real Xvfb, observed by an independent X client', () => {
@@ -45,14 +42,14 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
   });
 
   beforeEach(async () => {
-    peer = injector.forPeer(`peer-${++n}`, () => null) as X11PeerInput;
+    peer = injector.forPeer(`peer-${++n}`) as X11PeerInput;
     await settle();
     observer.clear();
   });
 
   afterEach(async () => {
     // A failed test must not leave anything held for the next one.
-    for (const key of [`peer-${n}`, 'a', 'b', 'small-video', 'zero-video', 'video-1280']) injector.forPeer(key, () => null).releaseAll();
+    for (const key of [`peer-${n}`, 'a', 'b']) injector.forPeer(key).releaseAll();
     await settle();
   });
 
@@ -80,13 +77,11 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
     return (await observer.typedKeysyms()).filter((k) => !MODIFIER_KEYSYMS.has(k));
   }
 
-  it('moves the pointer to video coordinates, scaled from a smaller video to the screen', async () => {
+  it('moves the pointer to screen coordinates', async () => {
     await moveExpect(peer, 100, 200, 100, 200);
-
-    const small = injector.forPeer('small-video', () => ({ width: 640, height: 360 }));
-    await moveExpect(small, 320, 180, 640, 360);
-    await moveExpect(small, 639, 359, 1278, 718);
-    await moveExpect(small, 0, 0, 0, 0);
+    await moveExpect(peer, 640, 360, 640, 360);
+    await moveExpect(peer, W - 1, H - 1, W - 1, H - 1);
+    await moveExpect(peer, 0, 0, 0, 0);
     assert.ok(observer.events.some((e) => e.type === 'motion' && e.x === 640 && e.y === 360), 'observer saw the motion');
   });
 
@@ -108,8 +103,6 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
     await settle();
     assert.ok(performance.now() - t0 < 1000, 'a round trip still answers at once');
     assert.deepEqual(await observer.pointer(), { x: 10, y: 10, buttons: 0 });
-    const withVideo = injector.forPeer('zero-video', () => ({ width: 0, height: 0 }));
-    await moveExpect(withVideo, 5000, 5000, W - 1, H - 1);
   });
 
   it('maps buttons left/middle/right/back/forward to X 1/2/3/8/9 with down, up and click', async () => {
@@ -360,8 +353,8 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
   });
 
   it('counts holdings across peers: one peer releasing does not lift what another holds', async () => {
-    const a = injector.forPeer('a', () => null);
-    const b = injector.forPeer('b', () => null);
+    const a = injector.forPeer('a');
+    const b = injector.forPeer('b');
     a.key({ key: 'Shift', code: 'ShiftLeft', action: 'down' });
     b.key({ key: 'Shift', code: 'ShiftLeft', action: 'down' });
     a.mouseClick({ x: 1, y: 1, action: 'down' });
@@ -374,9 +367,8 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
     await assertNothingHeld();
   });
 
-  it('follows a screen resize (RandR): coordinates scale to the current size', async () => {
+  it('follows a screen resize (RandR): coordinates are clamped to the current size', async () => {
     const env = { ...process.env, DISPLAY: desktop.display };
-    const video = injector.forPeer('video-1280', () => ({ width: W, height: H }));
     try {
       // xrandr exits 1 here (it cannot fit the 1280x720 CRTC) but the screen is resized all the same.
       await run('xrandr', ['--fb', '800x600'], { env }).catch(() => undefined);
@@ -384,39 +376,14 @@ describe('X11 XTEST input into a real Xvfb, observed by an independent X client'
       assert.deepEqual(injector.screenSize, { width: 800, height: 600 });
       await waitUntil(() => desktop.size.width === 800);
       assert.deepEqual(desktop.size, { width: 800, height: 600 }, 'the desktop follows too');
-      await moveExpect(video, 640, 360, 400, 300);
-      await moveExpect(video, 5000, 5000, 799, 599);
+      await moveExpect(peer, 400, 300, 400, 300);
+      await moveExpect(peer, 900, 650, 799, 599);
+      await moveExpect(peer, 5000, 5000, 799, 599);
     } finally {
       await run('xrandr', ['--fb', `${W}x${H}`], { env });
       await waitUntil(() => injector.screenSize?.width === W);
     }
     assert.deepEqual(injector.screenSize, { width: W, height: H });
-  });
-
-  it('measures injection latency (call → observer receives the event)', async (t) => {
-    const samples: number[] = [];
-    for (let i = 0; i < 400; i++) {
-      const x = 100 + (i % 2) * 50;
-      const seen = observer.next((e) => e.type === 'motion' && e.x === x);
-      const t0 = performance.now();
-      peer.mouseMove({ x, y: 100 });
-      samples.push((await seen).at - t0);
-    }
-    const keySamples: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      const seen = observer.next((e) => e.type === 'key-down');
-      const t0 = performance.now();
-      peer.key({ key: 'k', code: 'KeyK' });
-      keySamples.push((await seen).at - t0);
-    }
-    samples.sort((a, b) => a - b);
-    keySamples.sort((a, b) => a - b);
-    const fmt = (s: number[]) => `p50 ${percentile(s, 50).toFixed(3)} ms, p99 ${percentile(s, 99).toFixed(3)} ms, max ${s.at(-1)?.toFixed(3)} ms`;
-    t.diagnostic(`mouse-move latency: ${fmt(samples)} (n=${samples.length})`);
-    t.diagnostic(`key latency: ${fmt(keySamples)} (n=${keySamples.length})`);
-    // Generous bounds: the suite shares two cores with media tests. The figures are in the diagnostics.
-    assert.ok(percentile(samples, 50) < 10, 'p50 under 10 ms');
-    assert.ok(percentile(samples, 99) < 250, 'p99 under 250 ms');
   });
 
   it('injects a 1 kHz stream of moves for 2 s without backlog', async (t) => {
