@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { VirtualDesktop } from '../../src/desktop/index.js';
 import type { XConnection } from '../../src/x11/x11-connection.js';
 import { X11InputInjector, type X11PeerInput } from '../../src/input/x11-injector.js';
-import { Observer } from './observer.js';
+import { Observer } from '../helpers/x-observer.js';
 
 const run = promisify(execFile);
 

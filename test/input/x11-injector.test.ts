@@ -6,7 +6,7 @@ import { VirtualDesktop } from '../../src/desktop/index.js';
 import type { PeerInput } from '../../src/input/types.js';
 import { X11InputInjector, type X11PeerInput } from '../../src/input/x11-injector.js';
 import type { ClientMessageData } from '../../src/protocol/index.js';
-import { Observer } from './observer.js';
+import { Observer } from '../helpers/x-observer.js';
 
 const run = promisify(execFile);
 type Key = ClientMessageData<'key-press'>;
