@@ -7,7 +7,7 @@
  * (a round trip right after it: the painter's own lag), and the wall time of every press it saw.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { EventMask, XConnection, XEvent } from '../src/x11/x11-connection.js';
+import { EventMask, XConnection, XEvent } from '../src/x11/index.js';
 import { CLOCK, TARGET, TARGET_COLOURS, clockCells } from './lib/pattern.js';
 
 const args = process.argv.slice(2);

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { VirtualDesktop } from '../../src/desktop/index.js';
-import { describePipeline } from '../../src/media/pipeline-description.js';
+import { describePipeline } from '../../src/media/index.js';
 import type { FrameSample } from '../page/agent.js';
 import { section, type BenchContext, type SectionResult } from '../lib/context.js';
 import { agentPage, chromiumPids } from '../lib/browser.js';

@@ -5,8 +5,8 @@
  * (WebRTC data channel) and the server into the virtual desktop, while that browser plays the stream.
  */
 import { VirtualDesktop } from '../../src/desktop/index.js';
-import { X11InputInjector, type X11PeerInput } from '../../src/input/x11-injector.js';
-import { Observer } from '../../test/input/observer.js';
+import { X11InputInjector, type X11PeerInput } from '../../src/input/index.js';
+import { Observer } from '../../test/helpers/x-observer.js';
 import { section, type BenchContext, type SectionResult } from '../lib/context.js';
 import { agentPage } from '../lib/browser.js';
 import { CpuSampler, workerPids } from '../lib/proc.js';

@@ -81,7 +81,9 @@ async function metricsLag(url: string): Promise<{ p99: number; max: number } | n
 
 async function startStreamgate(n: number, nodeArgs: string[] = []): Promise<Target> {
   const server = await startBenchServer(streamgateArgs(n), { nofile: NOFILE, nodeArgs });
-  return { pid: server.pid, wsUrl: server.wsUrl, stop: () => server.stop(), lag: () => metricsLag(server.url) };
+  return { pid: server.pid, wsUrl: server.wsUrl, stop: async () => {
+    await server.stop();
+  }, lag: () => metricsLag(server.url) };
 }
 
 async function startBare(execArgv: string[] = []): Promise<Target> {

@@ -7,8 +7,8 @@ import { launchChromium, videoPixels } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { descendants, waitUntil } from '../helpers/processes.js';
 import { WsPeer } from '../helpers/ws-peer.js';
-import { Observer } from '../input/observer.js';
-import { framesAdvance, openViewer, viewerFigures } from './viewer-page.js';
+import { Observer } from '../helpers/x-observer.js';
+import { framesAdvance, openViewer, viewerFigures } from '../helpers/viewer-page.js';
 
 let browser: Browser;
 before(async () => {

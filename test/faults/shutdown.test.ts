@@ -5,7 +5,7 @@ import { launchChromium } from '../helpers/chromium.js';
 import { startServer } from '../helpers/server.js';
 import { descendants, isAlive, waitUntil } from '../helpers/processes.js';
 import { WsPeer } from '../helpers/ws-peer.js';
-import { framesAdvance, openViewer } from './viewer-page.js';
+import { framesAdvance, openViewer } from '../helpers/viewer-page.js';
 
 let browser: Browser;
 before(async () => {

@@ -7,7 +7,7 @@ import { VirtualDesktop } from '../../src/desktop/index.js';
 import type { XConnection } from '../../src/x11/x11-connection.js';
 import type { X11PeerInput } from '../../src/input/peer-input.js';
 import { X11InputInjector } from '../../src/input/x11-injector.js';
-import { Observer } from './observer.js';
+import { Observer } from '../helpers/x-observer.js';
 
 const run = promisify(execFile);
 

@@ -7,7 +7,7 @@ import type { PeerInput } from '../../src/input/types.js';
 import type { X11PeerInput } from '../../src/input/peer-input.js';
 import { X11InputInjector } from '../../src/input/x11-injector.js';
 import type { ClientMessageData } from '../../src/protocol/index.js';
-import { Observer } from './observer.js';
+import { Observer } from '../helpers/x-observer.js';
 
 const run = promisify(execFile);
 type Key = ClientMessageData<'key-press'>;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
-import { seedCode } from '../helpers/seed.js';
+import { SEED_MISSING, seedCode } from '../helpers/seed.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -58,7 +58,7 @@ function seedVideoStats(page: Page): Promise<VideoFigures | null> {
   });
 }
 
-describe('the seed browser client, unchanged, in headless Chromium against a virtual desktop', () => {
+describe('the seed browser client, unchanged, in headless Chromium against a virtual desktop', { skip: SEED_MISSING }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sg-seed-js-'));
   const typed = join(dir, 'typed.txt');
   let server: TestServer;

@@ -6,7 +6,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 import { playOverSignaling } from '../helpers/signaled-browser.js';
 import { waitUntil } from '../helpers/processes.js';
-import { Observer } from '../input/observer.js';
+import { Observer } from '../helpers/x-observer.js';
 
 let server: TestServer;
 let browser: Browser;

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { WsPeer } from '../helpers/ws-peer.js';
-import { Observer } from '../input/observer.js';
+import { Observer } from '../helpers/x-observer.js';
 import { waitUntil } from '../helpers/processes.js';
 
 const PRESS_RELEASE = { capabilities: ['mouse-press-release'] };

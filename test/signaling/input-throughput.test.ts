@@ -5,8 +5,8 @@ import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 import { waitUntil } from '../helpers/processes.js';
-import { Observer } from '../input/observer.js';
-import { framesAdvance, openViewer } from '../faults/viewer-page.js';
+import { Observer } from '../helpers/x-observer.js';
+import { framesAdvance, openViewer } from '../helpers/viewer-page.js';
 
 let server: TestServer;
 let browser: Browser;

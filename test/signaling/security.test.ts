@@ -9,7 +9,7 @@ import { SignJWT, importPKCS8 } from 'jose';
 import WebSocket from 'ws';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { framesAdvance, openViewer } from '../faults/viewer-page.js';
+import { framesAdvance, openViewer } from '../helpers/viewer-page.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 
 const TOKEN = 'a-shared-secret-of-some-length';

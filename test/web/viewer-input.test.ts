@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { Observer } from '../input/observer.js';
+import { Observer } from '../helpers/x-observer.js';
 import type { StreamgateClient } from '../../src/client/index.js';
 
 declare global {

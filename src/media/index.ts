@@ -1,0 +1,1 @@
+export { describePipeline, streamKey, type StreamSpec, type RtpTarget } from './pipeline-description.js';
