@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { PulseCapture } from '../audio/pulse-capture.js';
 import { logger } from '../log.js';
 import { terminate, tail } from '../process/child-process.js';
 import { RestartBackoff } from '../process/restart-backoff.js';
@@ -45,12 +46,6 @@ export interface VirtualDesktopOptions {
   startTimeoutMs?: number;
   /** Restart delays of Xvfb and of the app: doubled after each one that ran under 10 s, from min to max. Default 250 ms … 5 s. */
   restartDelayMs?: { min: number; max: number };
-}
-
-/** Where the desktop's sound can be captured: a PulseAudio server and the source to record. */
-export interface DesktopAudio {
-  server: string;
-  device: string;
 }
 
 export interface VirtualDesktopEvents {
@@ -146,7 +141,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   }
 
   /** The desktop's sound, while its PulseAudio server runs; null when the desktop is silent. */
-  get audio(): DesktopAudio | null {
+  get audio(): PulseCapture | null {
     const server = this.audioServer;
     return server ? { server: server.server, device: server.monitorDevice } : null;
   }
