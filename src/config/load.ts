@@ -2,6 +2,7 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { CloseCode } from '../protocol/index.js';
 import { ConfigSchema, type Config } from './options.js';
 
 export class ConfigError extends Error {
@@ -21,7 +22,7 @@ const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
   { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s', default: '2500' },
   { flag: 'log-level', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
   { flag: 'heartbeat-interval', key: 'heartbeatInterval', help: 'ms between pings, told to clients in welcome', default: '30000' },
-  { flag: 'liveness-timeout', key: 'livenessTimeout', help: 'ms of silence before closing with 4000 (default 3 × max(heartbeat, 30000))' },
+  { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT} (default 3 × max(heartbeat, 30000))` },
   { flag: 'max-message-size', key: 'maxMessageSize', help: 'largest accepted frame in bytes', default: '65536' },
   { flag: 'ice-servers', key: 'iceServers', help: 'JSON RTCIceServer[] or comma-separated URLs (e.g. turn:host:3478)' },
   { flag: 'input', key: 'input', help: 'who may send input: all | first (first peer controls) | none', default: 'first' },

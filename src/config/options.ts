@@ -80,7 +80,7 @@ export const ConfigSchema = z
   })
   .transform((c) => ({
     ...c,
-    // PROTOCOL.md §5: 3 × max(heartbeat, 30 s), so the Go seed (which never adopts the interval) survives.
+    // 3 × max(heartbeat, 30 s) (docs/protocol.md, "Liveness"), so the Go seed (which never adopts the interval) survives.
     livenessTimeout: c.livenessTimeout ?? 3 * Math.max(c.heartbeatInterval, 30_000),
   }));
 
