@@ -30,7 +30,7 @@ export async function startSource(config: Config): Promise<RunningSource> {
   let display: string | null = null;
   let audio: PulseCapture | null = null;
   if (config.source === 'virtual') {
-    desktop = new VirtualDesktop({ width, height, app: config.app });
+    desktop = new VirtualDesktop({ width, height, app: config.app, ...(config.appUser ? { appUser: config.appUser } : {}) });
     await desktop.start();
     display = desktop.display;
     audio = desktop.audio;
