@@ -48,7 +48,9 @@ export async function unprivilegedAccount(requested: string | undefined): Promis
     if (account.uid !== ownUid) throw new Error(`running as uid ${ownUid}, not root: cannot run the app as ${account.name}`);
     return null;
   }
-  const account = await lookupUser(requested ?? DEFAULT_APP_USER);
+  const account = await lookupUser(requested ?? DEFAULT_APP_USER).catch((err: Error) => {
+    throw new Error(`running as root, the app runs as an unprivileged account, but ${err.message}: name an existing one (--app-user)`);
+  });
   return account.uid === 0 ? null : account;
 }
 
