@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { authConfigured, exposureNotice, secureByDefault } from './config/exposure.js';
 import type { Config } from './config/options.js';
 import { createHttpServer } from './http/http-server.js';
 import { logger } from './log.js';
@@ -15,9 +16,13 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Builds the layers bottom-up (source → media → input → signaling → HTTP) and tears them down top-down. */
-export async function startApp(config: Config): Promise<RunningApp> {
+/**
+ * Builds the layers bottom-up (source → media → input → signaling → HTTP) and tears them down top-down.
+ * Exposed beyond loopback without auth, it runs with a generated token and prints the URL carrying it.
+ */
+export async function startApp(given: Config): Promise<RunningApp> {
   const log = logger('app');
+  const { config, exposure } = secureByDefault(given);
   const source = await startSource(config);
   const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
   const server: Server = createHttpServer({
@@ -40,7 +45,12 @@ export async function startApp(config: Config): Promise<RunningApp> {
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  log.info({ host: config.host, port, source: config.source, tls: Boolean(config.tlsCert), auth: Boolean(config.authToken || config.jwtSecret || config.jwtPublicKey) }, 'listening');
+  const notice = exposureNotice(config, exposure, port);
+  if (exposure.kind === 'insecure-no-auth') log.warn({ host: config.host, port }, 'serving without authentication beyond loopback (--insecure-no-auth)');
+  if (exposure.kind === 'generated-token') log.info('auth is on with a generated token: the URL carrying it is on stdout');
+  // On stdout, apart from the JSON log on stderr: for the person who started the server, and kept out of log files.
+  if (notice) process.stdout.write(`\n${notice}\n\n`);
+  log.info({ host: config.host, port, source: config.source, tls: Boolean(config.tlsCert), auth: authConfigured(config), generatedToken: exposure.kind === 'generated-token' }, 'listening');
 
   return {
     port,

@@ -1,7 +1,8 @@
 import type { Config } from './config/options.js';
 import { VirtualDesktop } from './desktop/index.js';
 import { GstreamerMediaService } from './media/gstreamer-media-service.js';
-import type { MediaService, PulseCapture, SourceSpec } from './media/types.js';
+import type { PulseCapture } from './audio/pulse-capture.js';
+import type { MediaService, SourceSpec } from './media/types.js';
 import { X11InputInjector } from './input/index.js';
 import type { InputInjector } from './input/types.js';
 import { logger } from './log.js';
@@ -29,7 +30,7 @@ export async function startSource(config: Config): Promise<RunningSource> {
   let display: string | null = null;
   let audio: PulseCapture | null = null;
   if (config.source === 'virtual') {
-    desktop = new VirtualDesktop({ width, height, app: config.app });
+    desktop = new VirtualDesktop({ width, height, app: config.app, ...(config.appUser ? { appUser: config.appUser } : {}) });
     await desktop.start();
     display = desktop.display;
     audio = desktop.audio;

@@ -4,7 +4,7 @@
  * (requestVideoFrameCallback + canvas) and subtracts it from its own clock (same machine).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { VirtualDesktop } from '../../src/desktop/index.js';
 import { describePipeline } from '../../src/media/index.js';
 import type { FrameSample } from '../page/agent.js';
@@ -54,6 +54,9 @@ export function painterApp(logFile: string, rate = 240): string {
 
 /** Starts a server whose virtual desktop runs the painter. */
 export function painterServer(framerate: number, logFile: string, extra: string[] = []): Promise<BenchServer> {
+  // Run as root, the server runs the painter as an unprivileged user: it may write its log, not the folder.
+  writeFileSync(logFile, '');
+  chmodSync(logFile, 0o666);
   return startBenchServer([
     '--source', 'virtual',
     '--resolution', '1280x720',

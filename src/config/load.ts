@@ -2,14 +2,18 @@ import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+import { CloseCode } from '../protocol/index.js';
 import { ConfigSchema, type Config } from './options.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** flag name → config key; the environment variable is STREAMGATE_ + the flag in upper snake case. */
-const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
+/**
+ * flag name → config key; the environment variable is STREAMGATE_ + the flag in upper snake case.
+ * A switch may stand alone on the command line (meaning true) or take true|false.
+ */
+const FLAGS: { flag: string; key: string; help: string; default?: string; switch?: true }[] = [
   { flag: 'host', key: 'host', help: 'address to listen on', default: '127.0.0.1' },
   { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)', default: '8080' },
   { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)', default: 'virtual' },
@@ -17,11 +21,12 @@ const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
   { flag: 'audio-server', key: 'audioServer', help: 'PulseAudio server whose output is streamed with --source x11 (default $PULSE_SERVER; silence without)' },
   { flag: 'resolution', key: 'resolution', help: 'virtual desktop / test pattern size', default: '1280x720' },
   { flag: 'app', key: 'app', help: 'command run inside the virtual desktop', default: 'xterm' },
+  { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root (default nobody; root keeps root)' },
   { flag: 'framerate', key: 'framerate', help: 'video frames per second', default: '30' },
   { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s', default: '2500' },
   { flag: 'log-level', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
   { flag: 'heartbeat-interval', key: 'heartbeatInterval', help: 'ms between pings, told to clients in welcome', default: '30000' },
-  { flag: 'liveness-timeout', key: 'livenessTimeout', help: 'ms of silence before closing with 4000 (default 3 × max(heartbeat, 30000))' },
+  { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT} (default 3 × max(heartbeat, 30000))` },
   { flag: 'max-message-size', key: 'maxMessageSize', help: 'largest accepted frame in bytes', default: '65536' },
   { flag: 'ice-servers', key: 'iceServers', help: 'JSON RTCIceServer[] or comma-separated URLs (e.g. turn:host:3478)' },
   { flag: 'input', key: 'input', help: 'who may send input: all | first (first peer controls) | none', default: 'first' },
@@ -36,6 +41,12 @@ const FLAGS: { flag: string; key: string; help: string; default?: string }[] = [
   { flag: 'jwt-secret', key: 'jwtSecret', help: 'turn auth on: accept HS256 JWTs signed with this secret' },
   { flag: 'jwt-public-key', key: 'jwtPublicKey', help: 'turn auth on: accept RS256/ES256 JWTs verified with this PEM public key file' },
   { flag: 'public-metrics', key: 'publicMetrics', help: 'serve /metrics without credentials when auth is on (true|false)' },
+  {
+    flag: 'insecure-no-auth',
+    key: 'insecureNoAuth',
+    help: 'on an address other than loopback, serve without auth instead of with a generated token (anyone who reaches the port controls the desktop)',
+    switch: true,
+  },
   { flag: 'allowed-origins', key: 'allowedOrigins', help: 'extra browser origins allowed to open /ws (comma-separated; * for any)' },
   { flag: 'tls-cert', key: 'tlsCert', help: 'PEM certificate file: serve https and wss' },
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
@@ -66,14 +77,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const f of FLAGS) {
-    const option = new Option(`--${f.flag} <value>`, f.help).env(envName(f.flag));
+    const option = new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, f.help).env(envName(f.flag));
     program.addOption(f.default === undefined ? option : option.default(undefined, f.default));
   }
   program.parse(argv as string[], { from: 'user' });
-  const cli = program.opts<Record<string, string | undefined>>();
+  const cli = program.opts<Record<string, string | true | undefined>>();
 
   const file: Record<string, unknown> = {};
-  const configPath = cli.config ?? env.STREAMGATE_CONFIG;
+  const configPath = program.opts<{ config?: string }>().config ?? env.STREAMGATE_CONFIG;
   if (configPath) {
     try {
       Object.assign(file, JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);

@@ -29,6 +29,9 @@ const IceServers = z.preprocess((value) => {
 
 const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A switch: `true`/`false` from the environment or a file, and true when given on the command line alone. */
+const Switch = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
 /**
  * Every setting, its default and its range. CLI flags, STREAMGATE_* environment variables and the
  * optional JSON config file all feed this one schema, so a bad value fails the same way from any of them.
@@ -45,6 +48,7 @@ export const ConfigSchema = z
       .optional(),
     resolution: Resolution.default({ width: 1280, height: 720 }),
     app: z.string().min(1).default('xterm'),
+    appUser: z.string().min(1).optional(),
     framerate: Int(1, 120).default(30),
     bitrate: Int(100, 50_000).default(2500),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -63,7 +67,8 @@ export const ConfigSchema = z
     authToken: z.string().min(16, 'use at least 16 characters').optional(),
     jwtSecret: z.string().min(32, 'an HS256 secret needs at least 32 characters').optional(),
     jwtPublicKey: z.string().min(1).optional(),
-    publicMetrics: z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean()).default(false),
+    publicMetrics: Switch.default(false),
+    insecureNoAuth: Switch.default(false),
     allowedOrigins: z
       .preprocess((v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v), z.array(z.string()))
       .default([]),
@@ -78,9 +83,13 @@ export const ConfigSchema = z
     message: 'choose one of --jwt-secret (HS256) and --jwt-public-key (RS256/ES256), not both',
     path: ['jwtSecret'],
   })
+  .refine((c) => !(c.insecureNoAuth && (c.authToken || c.jwtSecret || c.jwtPublicKey)), {
+    message: 'auth is configured: --insecure-no-auth would contradict it',
+    path: ['insecureNoAuth'],
+  })
   .transform((c) => ({
     ...c,
-    // PROTOCOL.md §5: 3 × max(heartbeat, 30 s), so the Go seed (which never adopts the interval) survives.
+    // 3 × max(heartbeat, 30 s) (docs/protocol.md, "Liveness"), so the Go seed (which never adopts the interval) survives.
     livenessTimeout: c.livenessTimeout ?? 3 * Math.max(c.heartbeatInterval, 30_000),
   }));
 

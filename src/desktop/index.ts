@@ -1,1 +1,1 @@
-export { VirtualDesktop, DEFAULT_APP, type DesktopAudio, type VirtualDesktopOptions, type VirtualDesktopEvents, type ScreenSize } from './virtual-desktop.js';
+export { VirtualDesktop, DEFAULT_APP, type VirtualDesktopOptions, type VirtualDesktopEvents, type ScreenSize } from './virtual-desktop.js';

@@ -1,13 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { logger } from '../log.js';
 import { terminate, tail } from '../process/child-process.js';
 import { RestartBackoff } from '../process/restart-backoff.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
+import { environmentFor, privateDirectory, type UserAccount } from '../process/user-account.js';
 
 const log = logger('desktop.audio');
 
@@ -28,12 +28,16 @@ export function pulseAudioInstalled(): boolean {
  * what is streamed is the desktop's sound and nothing else on the machine, and so that it runs
  * headless (no D-Bus, no session, as root too). `-n` skips default.pa: no hardware is probed.
  * A daemon that dies is started again on the same socket, so `server` never changes while it runs.
+ * Given an account, the daemon runs as it and the directory is its own, so that the desktop's app, running
+ * as that account too, can reach the socket; the server's encoders, as root, reach it all the same.
  */
 export class PulseAudioServer {
   private child: ChildProcess | null = null;
   private dir: string | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly backoff = new RestartBackoff(MIN_RESTART_DELAY_MS, MAX_RESTART_DELAY_MS);
+
+  constructor(private readonly account: UserAccount | null = null) {}
 
   /** The server string for PULSE_SERVER and GStreamer's pulsesrc `server`, once started. */
   get server(): string {
@@ -54,7 +58,7 @@ export class PulseAudioServer {
   /** Starts the daemon and resolves once its socket accepts connections. */
   async start(timeoutMs = 5000): Promise<void> {
     if (this.dir) throw new Error('PulseAudio server already started');
-    this.dir = await mkdtemp(join(tmpdir(), 'streamgate-pulse-'));
+    this.dir = await privateDirectory('streamgate-pulse-', this.account);
     try {
       await this.spawn(this.dir, timeoutMs);
     } catch (err) {
@@ -89,9 +93,10 @@ export class PulseAudioServer {
       `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
     ];
     // HOME and XDG_RUNTIME_DIR point into the private directory: cookie, state and the runtime dir live there.
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir };
+    const base = this.account ? environmentFor(this.account, dir) : { ...process.env, HOME: dir };
+    const env: NodeJS.ProcessEnv = { ...base, XDG_RUNTIME_DIR: dir };
     delete env.PULSE_SERVER;
-    const child = spawnTethered('pulseaudio', args, { env, output: 'pipe' });
+    const child = spawnTethered('pulseaudio', args, { env, output: 'pipe', user: this.account ?? undefined });
     this.child = child;
     const startedAt = Date.now();
     this.backoff.started(startedAt);

@@ -1,9 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import type { PulseCapture } from '../audio/pulse-capture.js';
 import { logger } from '../log.js';
 import { terminate, tail } from '../process/child-process.js';
 import { RestartBackoff } from '../process/restart-backoff.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
+import { environmentFor, homeFor, unprivilegedAccount, type ChildHome, type UserAccount } from '../process/user-account.js';
 import { PulseAudioServer, pulseAudioInstalled } from './pulse-audio-server.js';
 import { EventMask, XConnection, XEvent, type XRawEvent } from '../x11/x11-connection.js';
 
@@ -27,6 +30,13 @@ export interface VirtualDesktopOptions {
   app?: string | readonly string[] | null;
   /** Extra environment for the app (DISPLAY is always set; LANG defaults to C.UTF-8 when unset). */
   appEnv?: NodeJS.ProcessEnv;
+  /**
+   * The account the app and the PulseAudio server run as when this process is root (name or uid; default
+   * DEFAULT_APP_USER, `root` to keep root). The app gets that account's HOME (a private one when it has none
+   * it owns), USER, LOGNAME and SHELL, and none of the server's STREAMGATE_* variables. Not root: both run as
+   * this process does, and naming another account fails start().
+   */
+  appUser?: string;
   /** Move and resize the app's first top-level window to fill the screen (and again on resize). Default true. */
   fitAppWindow?: boolean;
   /**
@@ -45,12 +55,6 @@ export interface VirtualDesktopOptions {
   startTimeoutMs?: number;
   /** Restart delays of Xvfb and of the app: doubled after each one that ran under 10 s, from min to max. Default 250 ms … 5 s. */
   restartDelayMs?: { min: number; max: number };
-}
-
-/** Where the desktop's sound can be captured: a PulseAudio server and the source to record. */
-export interface DesktopAudio {
-  server: string;
-  device: string;
 }
 
 export interface VirtualDesktopEvents {
@@ -76,6 +80,8 @@ type State = 'idle' | 'starting' | 'ready' | 'restarting' | 'stopped';
  * and key autorepeat off (injected client repeats must not be doubled). If the app exits it is
  * restarted; if Xvfb dies, 'display-lost' is emitted, Xvfb is restarted (same display number if
  * possible) and 'display-ready' follows. Every child runs through spawnTethered: none outlives the server.
+ * A server running as root keeps Xvfb but hands the app and PulseAudio to an unprivileged account (appUser):
+ * whoever reaches the desktop types into a shell, and it must not be root's.
  */
 export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private state: State = 'idle';
@@ -84,6 +90,9 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private app: ChildProcess | null = null;
   private monitor: XConnection | null = null;
   private audioServer: PulseAudioServer | null = null;
+  /** Who the app runs as; null: as this process. */
+  private account: UserAccount | null = null;
+  private appHome: ChildHome | null = null;
   private currentSize: ScreenSize;
   private readonly appArgv: readonly string[] | null;
   private readonly xvfbBackoff: RestartBackoff;
@@ -146,7 +155,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   }
 
   /** The desktop's sound, while its PulseAudio server runs; null when the desktop is silent. */
-  get audio(): DesktopAudio | null {
+  get audio(): PulseCapture | null {
     const server = this.audioServer;
     return server ? { server: server.server, device: server.monitorDevice } : null;
   }
@@ -156,11 +165,21 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     return this.audioServer?.pid;
   }
 
+  /** The account the app runs as: null while it runs as this process does. */
+  get appAccount(): UserAccount | null {
+    return this.account;
+  }
+
   /** Starts the audio server (when wanted), then Xvfb, waits until it accepts connections, then starts the app. */
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`virtual desktop already ${this.state}`);
     this.state = 'starting';
     try {
+      this.account = await unprivilegedAccount(this.options.appUser);
+      if (this.account) {
+        this.appHome = await homeFor(this.account);
+        log.info({ user: this.account.name, uid: this.account.uid, home: this.appHome.path }, 'the app runs unprivileged');
+      }
       await this.startAudio();
       await this.startXvfb(null);
     } catch (err) {
@@ -175,7 +194,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       log.info('no pulseaudio installed: the desktop is silent (the audio track carries silence)');
       return;
     }
-    const server = new PulseAudioServer();
+    const server = new PulseAudioServer(this.account);
     try {
       await server.start();
     } catch (err) {
@@ -200,10 +219,13 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
     const app = this.app;
     const xvfb = this.xvfb;
     const audio = this.audioServer;
+    const home = this.appHome;
     this.app = null;
     this.xvfb = null;
     this.audioServer = null;
+    this.appHome = null;
     await Promise.all([terminate(app), terminate(xvfb), audio?.stop()]);
+    if (home?.temporary) await rm(home.path, { recursive: true, force: true });
   }
 
   private async startXvfb(wanted: number | null): Promise<void> {
@@ -322,10 +344,11 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private startApp(): void {
     if (!this.appArgv || this.state !== 'ready' || this.app) return;
     const [command, ...args] = this.appArgv as [string, ...string[]];
-    const env: NodeJS.ProcessEnv = { ...process.env, ...this.options.appEnv, DISPLAY: this.display };
+    const base = this.account && this.appHome ? environmentFor(this.account, this.appHome.path) : process.env;
+    const env: NodeJS.ProcessEnv = { ...base, ...this.options.appEnv, DISPLAY: this.display };
     if (this.audioServer) env.PULSE_SERVER = this.audioServer.server;
     if (!env.LANG && !env.LC_ALL) env.LANG = 'C.UTF-8';
-    const child = spawnTethered(command, args, { env, output: 'pipe' });
+    const child = spawnTethered(command, args, { env, output: 'pipe', user: this.account ?? undefined });
     this.app = child;
     this.mainWindow = 0;
     this.appBackoff.started();

@@ -2,7 +2,7 @@
 
 /**
  * An mDNS host candidate (`<uuid>.local`), which Chromium sends to hide local addresses. werift tries to
- * resolve each with a 10 s timeout, stalling connects (DESIGN.md); the peer-reflexive candidate learned
+ * resolve each with a 10 s timeout, stalling connects (docs/architecture.md, "werift"); the peer-reflexive candidate learned
  * from the browser's own connectivity checks reaches the same address without it.
  */
 export function isMdnsCandidate(candidate: string): boolean {

@@ -29,7 +29,10 @@ const VIDEO_PT = 96;
 const AUDIO_PT = 111;
 /** Leaves room for werift's header extensions and SRTP's tag under a 1500-byte path MTU. */
 const RTP_MTU = 1200;
-/** Seconds between periodic keyframes: the safety net behind keyframes on demand (DESIGN.md: 2–4 s). */
+/**
+ * Seconds between periodic keyframes: the safety net behind keyframes on demand, 2–4 s apart
+ * (docs/architecture.md, "Keyframes and packetization").
+ */
 const GOP_SECONDS = 3;
 
 /** X display names go into the launch string, so only their documented form is accepted. */
@@ -115,7 +118,7 @@ function videoSource(source: SourceSpec, size: { width: number; height: number; 
     return [`videotestsrc is-live=true pattern=smpte`, `${rate},width=${size.width},height=${size.height}`];
   }
   if (!DISPLAY_NAME.test(source.display)) throw new Error(`not an X display name: ${JSON.stringify(source.display)}`);
-  // use-damage=false grabs the whole screen each frame (the capture cost DESIGN.md measured).
+  // use-damage=false grabs the whole screen each frame (its capture cost: docs/architecture.md, "Encoders and capture").
   // videorate only drops: in its default mode it holds each frame until the next one arrives to decide
   // whether to duplicate it, a whole frame period of latency (37 → 4 ms capture at 30 fps, BENCHMARKS.md §2).
   return [`ximagesrc display-name=${source.display} use-damage=false show-pointer=true`, 'videorate drop-only=true', rate];

@@ -45,7 +45,7 @@ let exiting = false;
 /**
  * Stops the pipeline, then ends the process. pollBus keeps a libuv pool thread blocked in gst_bus_timed_pop,
  * and process.exit() joins the pool's threads: with nothing on the bus to wake that thread, the exit hangs
- * (DESIGN.md). Keeping the bus unflushed lets the state changes of stop() reach it and release the thread
+ * (docs/architecture.md, "GStreamer workers"). Keeping the bus unflushed lets the state changes of stop() reach it and release the thread
  * (measured: ~1 stop in 30 hung until SIGKILL before, 0 in 200 after), so a parent still listening gets a
  * clean exit code. A parent that is gone (it died, even by SIGKILL) reads no exit code and kills nothing:
  * then the worker SIGKILLs itself, which joins no thread. Either way the watchdog bounds stop() and exit().

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger, type Logger } from '../log.js';
+import { RestartBackoff } from '../process/restart-backoff.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
 import { describePipeline, streamKey, type StreamSpec } from './pipeline-description.js';
 import { RtpFanout, type RtpListener } from './rtp-fanout.js';
@@ -69,7 +70,7 @@ let nextSsrc = 1;
 const STOP_GRACE_MS = 2000;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
-/** A worker that ran this long before dying had a fresh failure, not a crash loop: backoff starts over. */
+/** A worker that was running (sending RTP) this long before dying had a fresh failure, not a crash loop. */
 const STABLE_RUN_MS = 10_000;
 
 interface Waiter {
@@ -95,8 +96,8 @@ export class StreamPipeline {
   private readonly keyframes: KeyframeThrottle;
   private log: Logger;
   private bitrateKbps: number | null;
-  private failures = 0;
-  private runningSince = 0;
+  /** A run counts from the first RTP: a worker that dies before sending any never ran. */
+  private readonly backoff = new RestartBackoff(BACKOFF_FIRST_MS, BACKOFF_MAX_MS, STABLE_RUN_MS);
   private restarts = 0;
   private counts = { frames: 0, keyframes: 0, lastKeyTimestamp: -1, width: null as number | null, height: null as number | null };
   private meter = { frames: 0, bytes: 0, fps: 0, kbps: 0 };
@@ -158,7 +159,7 @@ export class StreamPipeline {
     this.log = logger('media.pipeline', { stream: this.key });
     this.log.info({ from }, 'source moved; restarting the encoder on it');
     // Not the encoder's fault: the restart comes without a longer backoff.
-    this.failures = 0;
+    this.backoff.reset();
     this.worker?.kill('SIGKILL');
   }
 
@@ -293,13 +294,12 @@ export class StreamPipeline {
       this.rejectWaiters(reason);
       return;
     }
-    if (wasRunning && performance.now() - this.runningSince >= STABLE_RUN_MS) this.failures = 0;
+    if (wasRunning) this.backoff.ended(performance.now());
     // Viewers that were still waiting for a start hear now rather than at their timeout.
     this.rejectWaiters(reason);
     this.state = 'restarting';
     if (wasRunning) for (const subscriber of this.subscribers) subscriber.down(reason);
-    const delay = Math.min(BACKOFF_FIRST_MS * 2 ** this.failures, BACKOFF_MAX_MS);
-    this.failures++;
+    const delay = this.backoff.next();
     this.log.warn({ delayMs: delay, reason }, 'restarting pipeline');
     this.restartTimer = setTimeout(() => {
       this.restarts++;
@@ -312,7 +312,7 @@ export class StreamPipeline {
     if (this.state === 'starting' || this.state === 'restarting') {
       const restarted = this.state === 'restarting';
       this.state = 'running';
-      this.runningSince = performance.now();
+      this.backoff.started(performance.now());
       for (const waiter of this.waiters) {
         clearTimeout(waiter.timer);
         waiter.resolve();

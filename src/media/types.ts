@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { PulseCapture } from '../audio/pulse-capture.js';
 import type { IceCandidate, IceServer } from '../protocol/index.js';
 
 /**
@@ -7,12 +8,6 @@ import type { IceCandidate, IceServer } from '../protocol/index.js';
  */
 
 export type VideoCodec = 'H264' | 'VP8';
-
-/** A PulseAudio source to stream (a sink's monitor): `server` as in PULSE_SERVER, `device` as in pactl. */
-export interface PulseCapture {
-  server: string;
-  device: string;
-}
 
 /**
  * What a media source is: a test pattern, or an X display (an existing one, or the virtual desktop's) with

@@ -15,6 +15,7 @@ import {
 } from 'werift';
 import { logger, type Logger } from '../log.js';
 import { INPUT_CHANNEL_LABEL, type IceCandidate } from '../protocol/index.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import { pickCodec } from './capabilities.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
@@ -80,8 +81,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private pc: RTCPeerConnection | undefined;
   private readonly stream = new MediaStream({ id: 'streamgate' });
   private readonly legs: { video?: MediaLeg; audio?: MediaLeg } = {};
-  private queue: Promise<unknown> = Promise.resolve();
-  /** The local description's gathering, awaited before an answer is applied. */
+  private readonly queue = new SerialQueue();
+  /** The latest offer's gathering (not a queue: offers are); an answer and close() wait for it to settle. */
   private gathering: Promise<unknown> = Promise.resolve();
   private offerOutstanding = false;
   private answerApplied = false;
@@ -197,12 +198,10 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   }
 
   private serialized<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => {
+    return this.queue.push(() => {
       if (this.closed) throw new MediaError('NO_ACTIVE_SESSION', 'the media session is closed');
       return operation();
     });
-    this.queue = result.catch(() => undefined);
-    return result;
   }
 
   private async offer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
@@ -365,7 +364,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     // werift then keeps the viewer's stream continuous instead of jumping.
     if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
     leg.lastSsrc = header.ssrc;
-    // werift keeps sent packets for retransmission: each viewer gets its own copy (DESIGN.md).
+    // werift keeps sent packets for retransmission: each viewer gets its own copy (docs/architecture.md, "werift").
     leg.track.writeRtp(Buffer.from(packet));
   }
 

@@ -1,6 +1,8 @@
 /**
  * Delays between restarts of a child that keeps dying: doubled after each restart, from `minMs` up to
  * `maxMs`, and back to `minMs` once a run has lasted `stableMs` (it was not crashing in a loop).
+ * What counts as a run is the user's call: from the spawn (Xvfb, the app, PulseAudio) or from the first
+ * sign of work (an encoder's first RTP), with ended() only called for a run that started.
  */
 export class RestartBackoff {
   private delay: number;
@@ -22,6 +24,11 @@ export class RestartBackoff {
   /** The child that ran ended: a run that lasted long enough starts the delays over. */
   ended(now: number = Date.now()): void {
     if (now - this.startedAt > this.stableMs) this.delay = this.minMs;
+  }
+
+  /** The next death is not the child's fault (it was told to go): the delays start over. */
+  reset(): void {
+    this.delay = this.minMs;
   }
 
   /** How long to wait before the next start; the one after waits twice as long. */

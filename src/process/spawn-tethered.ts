@@ -7,6 +7,8 @@ export interface TetheredOptions {
   env?: NodeJS.ProcessEnv;
   /** Where the child's stdout and stderr go; stdin is always the tether's lifeline. */
   output?: 'inherit' | 'pipe' | 'ignore';
+  /** Run the command (not the tether) as this user; needs root. */
+  user?: { uid: number; gid: number } | undefined;
 }
 
 /**
@@ -16,7 +18,8 @@ export interface TetheredOptions {
 export function spawnTethered(command: string, args: readonly string[], options: TetheredOptions = {}): ChildProcess {
   const output = options.output ?? 'pipe';
   const stdio: StdioOptions = ['pipe', output, output];
-  const child = spawn(process.execPath, [TETHER, command, ...args], { env: options.env ?? process.env, stdio });
+  const as = options.user ? [`--as=${options.user.uid}:${options.user.gid}`] : [];
+  const child = spawn(process.execPath, [TETHER, ...as, command, ...args], { env: options.env ?? process.env, stdio });
   // The lifeline must never keep the event loop alive on its own.
   const stdin = child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null;
   stdin?.on('error', () => undefined);

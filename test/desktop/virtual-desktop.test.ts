@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -45,6 +45,14 @@ describe('VirtualDesktop: Xvfb and an app, restarted when they die, nothing left
     return d;
   };
 
+  /** A directory the app may write in: as root it runs as another user. */
+  const writableDir = async (): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), 'streamgate-desktop-'));
+    dirs.push(dir);
+    await chmod(dir, 0o777);
+    return dir;
+  };
+
   after(async () => {
     await Promise.all(desktops.map((d) => d.stop()));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -68,8 +76,7 @@ describe('VirtualDesktop: Xvfb and an app, restarted when they die, nothing left
   });
 
   it('runs the app with DISPLAY set (a command line goes through sh -c) and restarts it when it exits', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'streamgate-desktop-'));
-    dirs.push(dir);
+    const dir = await writableDir();
     const file = join(dir, 'runs');
     const d = make({ width: 320, height: 240, app: `echo "$DISPLAY" >> '${file}'; sleep 0.1` });
     const starts: (number | undefined)[] = [];
@@ -140,6 +147,34 @@ describe('VirtualDesktop: Xvfb and an app, restarted when they die, nothing left
     await waitUntil(() => !pids.some(alive));
     assert.deepEqual(pids.filter(alive), [], 'no process left');
     await d.stop(); // idempotent
+  });
+
+  it('as root, runs the app (nobody by default; root on request) with a HOME it owns and none of the server\'s STREAMGATE_* variables', { skip: process.getuid?.() !== 0 && 'not root' }, async () => {
+    const dir = await writableDir();
+    const file = join(dir, 'identity');
+    process.env.STREAMGATE_PROBE_SECRET = 'not for the app';
+    try {
+      const app = `{ id -u; echo "$HOME"; echo "$SHELL"; env | grep -c '^STREAMGATE_'; } > '${file}.tmp'; mv '${file}.tmp' '${file}'; exec sleep 30`;
+      const d = make({ width: 320, height: 240, app });
+      await d.start();
+      assert.equal(d.appAccount?.name, 'nobody');
+      await waitUntil(() => existsSync(file));
+      const [uid, home, shell, variables] = (await readFile(file, 'utf8')).trim().split('\n');
+      assert.equal(uid, '65534');
+      assert.equal((await stat(home!)).uid, 65534, `HOME ${home} belongs to the app's user`);
+      assert.equal(shell, '/bin/sh', 'nobody\'s nologin is no shell for a terminal');
+      assert.equal(variables, '0');
+      await d.stop();
+      assert.equal(existsSync(home!), false, 'the private HOME goes with the desktop');
+
+      const asRoot = make({ width: 320, height: 240, app: `id -u > '${file}.root'; exec sleep 30`, appUser: 'root' });
+      await asRoot.start();
+      assert.equal(asRoot.appAccount, null);
+      await waitUntil(() => existsSync(`${file}.root`));
+      assert.equal((await readFile(`${file}.root`, 'utf8')).trim(), '0');
+    } finally {
+      delete process.env.STREAMGATE_PROBE_SECRET;
+    }
   });
 
   it('refuses bad sizes and a second start()', async () => {

@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
+import { CloseCode } from '../../src/protocol/errors.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer } from '../helpers/server.js';
 import { descendants, isAlive, waitUntil } from '../helpers/processes.js';
@@ -16,7 +17,7 @@ after(async () => {
 });
 
 describe('shutdown with viewers connected', () => {
-  test('SIGTERM: every client gets 1001, every child process (Xvfb, app, encoders, tethers) is gone, exit 0 within 5 s', async () => {
+  test(`SIGTERM: every client gets ${CloseCode.GOING_AWAY} (going away), every child process (Xvfb, app, encoders, tethers) is gone, exit 0 within 5 s`, async () => {
     const server = await startServer(['--source', 'virtual', '--resolution', '640x480', '--app', 'sleep 100000']);
     const page = await openViewer(browser, server.url);
     await framesAdvance(page);
@@ -30,7 +31,7 @@ describe('shutdown with viewers connected', () => {
     const took = Date.now() - started;
     assert.equal(code, 0);
     assert.ok(took < 5000, `exited in ${took} ms`);
-    assert.equal(await peer.closed(), 1001);
+    assert.equal(await peer.closed(), CloseCode.GOING_AWAY);
     await waitUntil('every child is gone', () => children.every((p) => !isAlive(p.pid)), 5000);
     await page.close();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,6 +30,8 @@ describe('typing into a real xterm in the virtual desktop', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'streamgate-xterm-'));
+    // The desktop's app (the xterm writing here) runs as an unprivileged user when the tests run as root.
+    await chmod(dir, 0o777);
     // Only Xvfb's 19 empty keycodes are spare here: typing more distinct missing characters reuses them.
     desktop = new VirtualDesktop({ width: 1024, height: 576, freeVendorKeycodes: false, app: [...DEFAULT_APP, '-e', 'sh', '-c', `exec cat > '${join(dir, 'typed.txt')}'`] });
     const window = new Promise<number>((resolve) => desktop.once('app-window', resolve));

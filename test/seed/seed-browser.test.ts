@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -60,6 +60,8 @@ function seedVideoStats(page: Page): Promise<VideoFigures | null> {
 
 describe('the seed browser client, unchanged, in headless Chromium against a virtual desktop', { skip: SEED_MISSING }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sg-seed-js-'));
+  // The desktop's app (the xterm writing here) runs as an unprivileged user when the tests run as root.
+  chmodSync(dir, 0o777);
   const typed = join(dir, 'typed.txt');
   let server: TestServer;
   let browser: Browser;

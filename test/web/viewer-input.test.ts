@@ -6,7 +6,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -34,6 +34,8 @@ const consoleLines: string[] = [];
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'streamgate-viewer-input-'));
+  // The desktop's app (the xterm writing here) runs as an unprivileged user when the tests run as root.
+  await chmod(dir, 0o777);
   const file = join(dir, 'typed.txt');
   server = await startServer([
     '--source', 'virtual',
