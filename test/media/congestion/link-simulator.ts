@@ -21,9 +21,16 @@ export interface LinkScenario {
   keyframeScale?: number;
   paced?: boolean;
   estimator?: Partial<EstimatorOptions>;
+  /** Another estimator to drive instead of ours (to measure werift's against the same link). */
+  makeEstimator?(now: () => number, initialBps: number): SimulatedEstimator;
   /** Deterministic loss: the seed of the generator. */
   seed?: number;
 }
+
+/** What the simulation needs from an estimator. */
+export type SimulatedEstimator = Pick<BandwidthEstimator, 'onPacketSent' | 'onTwccFeedback' | 'onReceiverReport'> & {
+  estimate(): { bps: number };
+};
 
 export interface Sample {
   atMs: number;
@@ -58,13 +65,15 @@ export function simulate(scenario: LinkScenario): Sample[] {
       return () => (timer.cancelled = true);
     },
   };
-  const estimator = new BandwidthEstimator({
-    initialBps: scenario.ceilingBps,
-    minBps: 100_000,
-    maxBps: scenario.ceilingBps * 2,
-    now: () => now,
-    ...scenario.estimator,
-  });
+  const estimator: SimulatedEstimator =
+    scenario.makeEstimator?.(() => now, scenario.ceilingBps) ??
+    new BandwidthEstimator({
+      initialBps: scenario.ceilingBps,
+      minBps: 100_000,
+      maxBps: scenario.ceilingBps * 2,
+      now: () => now,
+      ...scenario.estimator,
+    });
 
   const queue: InFlight[] = [];
   let queuedBytes = 0;
