@@ -12,6 +12,8 @@ export interface LinkScenario {
   /** Bottleneck rate (bit/s) at a time. */
   linkBps(atMs: number): number;
   oneWayMs?: number;
+  /** Each packet's one-way delay varies by up to ± this much, independently (so packets may reorder). */
+  jitterMs?: number;
   /** Random loss, 0…1, applied after the bottleneck. */
   loss?: number;
   /** Drop-tail limit of the bottleneck queue, in ms at the current rate. */
@@ -130,12 +132,18 @@ export function simulate(scenario: LinkScenario): Sample[] {
         lostSinceReport++;
         continue;
       }
-      arrivals.push({ atMs: now + oneWayMs, seq: packet.seq });
+      const jitterMs = (scenario.jitterMs ?? 0) * (2 * random() - 1);
+      arrivals.push({ atMs: now + oneWayMs + jitterMs, seq: packet.seq });
     }
     if (queue.length === 0) serviceBytes = 0;
 
-    while (arrivals.length > 0 && arrivals[0]!.atMs <= now) {
-      const arrival = arrivals.shift()!;
+    for (let i = 0; i < arrivals.length; ) {
+      const arrival = arrivals[i]!;
+      if (arrival.atMs > now) {
+        i++;
+        continue;
+      }
+      arrivals.splice(i, 1);
       received.set(arrival.seq, arrival.atMs);
       highestReceived = Math.max(highestReceived, arrival.seq);
     }
