@@ -1,5 +1,6 @@
 import { BandwidthEstimator, type EstimatorOptions } from '../../../src/media/congestion/bandwidth-estimator.js';
 import { Pacer, type PacerClock } from '../../../src/media/congestion/pacer.js';
+import { prng } from '../../helpers/prng.js';
 
 /**
  * One viewer's path, simulated in 1 ms steps: a 30 fps encoder whose bitrate follows the estimate (up to a
@@ -25,7 +26,7 @@ export interface LinkScenario {
   estimator?: Partial<EstimatorOptions>;
   /** Another estimator to drive instead of ours (to measure werift's against the same link). */
   makeEstimator?(now: () => number, initialBps: number): SimulatedEstimator;
-  /** Deterministic loss: the seed of the generator. */
+  /** Seed of the loss and jitter draws: a run repeats exactly. */
   seed?: number;
 }
 
@@ -57,7 +58,7 @@ export function simulate(scenario: LinkScenario): Sample[] {
   const oneWayMs = scenario.oneWayMs ?? 20;
   const queueLimitMs = scenario.queueLimitMs ?? 200;
   let now = 0;
-  const random = seededRandom(scenario.seed ?? 1);
+  const random = prng(scenario.seed ?? 1);
   const timers: { atMs: number; callback: () => void; cancelled: boolean }[] = [];
   const clock: PacerClock = {
     now: () => now,
@@ -183,16 +184,4 @@ export function between(samples: readonly Sample[], fromMs: number, toMs: number
 export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-/** mulberry32: the same loss pattern on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
