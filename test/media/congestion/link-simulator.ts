@@ -13,7 +13,7 @@ export interface LinkScenario {
   /** Bottleneck rate (bit/s) at a time. */
   linkBps(atMs: number): number;
   oneWayMs?: number;
-  /** Each packet's one-way delay varies by up to ± this much, independently (so packets may reorder). */
+  /** Each packet's one-way delay varies by up to ± this much, order kept (as the lab's bridge does). */
   jitterMs?: number;
   /** Random loss, 0…1, applied after the bottleneck. */
   loss?: number;
@@ -87,6 +87,7 @@ export function simulate(scenario: LinkScenario): Sample[] {
   let nextSeq = 0;
   let reportedUpTo = -1;
   let highestReceived = -1;
+  let lastArrivalMs = -Infinity;
   let lostSinceReport = 0;
   let packetsSinceReport = 0;
 
@@ -134,17 +135,13 @@ export function simulate(scenario: LinkScenario): Sample[] {
         continue;
       }
       const jitterMs = (scenario.jitterMs ?? 0) * (2 * random() - 1);
-      arrivals.push({ atMs: now + oneWayMs + jitterMs, seq: packet.seq });
+      lastArrivalMs = Math.max(now + oneWayMs + jitterMs, lastArrivalMs);
+      arrivals.push({ atMs: lastArrivalMs, seq: packet.seq });
     }
     if (queue.length === 0) serviceBytes = 0;
 
-    for (let i = 0; i < arrivals.length; ) {
-      const arrival = arrivals[i]!;
-      if (arrival.atMs > now) {
-        i++;
-        continue;
-      }
-      arrivals.splice(i, 1);
+    while (arrivals.length > 0 && arrivals[0]!.atMs <= now) {
+      const arrival = arrivals.shift()!;
       received.set(arrival.seq, arrival.atMs);
       highestReceived = Math.max(highestReceived, arrival.seq);
     }
