@@ -78,7 +78,8 @@ export class BandwidthEstimator {
   private rembBps: number | null = null;
   private rttMs: number | null = null;
   private reportedLoss = 0;
-  private firstSentAtMs: number | undefined;
+  /** The first packet sent or feedback heard: where the start phase begins. */
+  private startedAtMs: number | undefined;
   private startPhaseSettled = false;
   private lastTwccAtMs = -Infinity;
   private lastUpdateMs: number | undefined;
@@ -92,9 +93,9 @@ export class BandwidthEstimator {
     this.loss = new LossControl(options.initialBps);
   }
 
-  /** A packet left for this viewer with transport-wide sequence number `seq` (16 bits). */
+  /** A packet left for this viewer with transport-wide sequence number `seq` (16 bits); `sentAtMs` on `now()`'s clock. */
   onPacketSent(seq: number, sizeBytes: number, sentAtMs: number): void {
-    this.firstSentAtMs ??= sentAtMs;
+    this.startedAtMs ??= sentAtMs;
     this.sent.delete(seq);
     this.sent.set(seq, { sizeBytes, sentAtMs });
     if (this.sent.size > SENT_HISTORY) this.sent.delete(this.sent.keys().next().value!);
@@ -133,6 +134,8 @@ export class BandwidthEstimator {
   onRemb(bps: number): void {
     if (!Number.isFinite(bps) || bps <= 0) return;
     const now = this.options.now();
+    // Without transport-cc no packet is numbered: the first REMB starts the start phase.
+    this.startedAtMs ??= now;
     const lower = this.rembBps !== null && bps < this.rembBps;
     // Chromium's REMB dips after the join's keyframe although nothing is lost; believed there only with loss.
     if (lower && this.inStartPhase(now, 'remb') && this.reportedLoss < 0.02) return;
@@ -145,6 +148,7 @@ export class BandwidthEstimator {
   /** From an RTCP receiver report about our stream: fraction lost (0…1) and round-trip time. */
   onReceiverReport(fractionLost: number, rttMs: number | null): void {
     const now = this.options.now();
+    this.startedAtMs ??= now;
     if (rttMs !== null && Number.isFinite(rttMs) && rttMs >= 0) this.rttMs = rttMs;
     if (!Number.isFinite(fractionLost)) return;
     this.reportedLoss = Math.min(Math.max(fractionLost, 0), 1);
@@ -182,10 +186,10 @@ export class BandwidthEstimator {
   }
 
   private inStartPhase(now: number, source: 'twcc' | 'remb'): boolean {
-    if (this.firstSentAtMs === undefined) return true;
+    if (this.startedAtMs === undefined) return true;
     // REMB reacts to the join later and recovers slower than TWCC (measured ~8 %/s): a longer grace.
     const length = source === 'remb' ? this.startPhaseMs * 2.5 : this.startPhaseMs;
-    return now - this.firstSentAtMs < length;
+    return now - this.startedAtMs < length;
   }
 
   private updateDelayBased(now: number): void {

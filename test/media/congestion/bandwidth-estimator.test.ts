@@ -56,7 +56,7 @@ test('heavy loss pulls the estimate down; the random 2 % loss of a mobile link d
 test('without TWCC, REMB drives the estimate, and its dip right after the join is ignored unless there is loss', () => {
   let now = 0;
   const estimator = new BandwidthEstimator({ initialBps: CEILING, minBps: 100_000, maxBps: 5_000_000, now: () => now });
-  estimator.onPacketSent(1, 1200, 0);
+  // Without transport-cc werift numbers no packet: the first REMB is where the start phase begins.
   estimator.onRemb(2_600_000);
   now = 500;
   estimator.onRemb(1_900_000); // Chromium after the join's keyframe, measured on loopback
