@@ -1,0 +1,263 @@
+import { DelayTrend, type BandwidthUsage } from './delay-trend.js';
+import { LossControl } from './loss-control.js';
+import { RateWindow } from './rate-window.js';
+
+/**
+ * How much one viewer's path can carry, estimated on the sender from what the browser reports: transport-wide
+ * CC feedback (per-packet arrival times) drives a delay-based AIMD controller, capped by a loss-based one; a
+ * browser that only sends REMB gets its REMB, capped the same way by the loss its receiver reports give.
+ * Fed plain numbers and an injected clock, so a simulated link can drive it (docs/rate-control.md).
+ */
+export interface EstimatorOptions {
+  /** Where the estimate starts: the ceiling, so a good link shows full quality from the first frame. */
+  initialBps: number;
+  minBps: number;
+  maxBps: number;
+  /**
+   * From the first packet, how long delay growth (and, without TWCC, a lower REMB) is not taken for
+   * congestion: the join's keyframe is a burst several times the average rate, and the queue it builds
+   * on a good link empties again. Loss over 10 % is believed at once.
+   */
+  startPhaseMs?: number;
+  now(): number;
+  /** Called after every input that may have changed the estimate. */
+  onEstimate?(estimate: BandwidthEstimate): void;
+}
+
+export interface BandwidthEstimate {
+  /** What the viewer's video and audio together may use now. */
+  bps: number;
+  delayBasedBps: number;
+  lossBasedBps: number;
+  rembBps: number | null;
+  /** Which feedback drives the estimate: TWCC when the browser sends it, else REMB, else none yet. */
+  source: 'twcc' | 'remb' | 'none';
+  usage: BandwidthUsage;
+  /** Share of packets lost (TWCC's recent window, or the last receiver report). */
+  lossFraction: number;
+  rttMs: number | null;
+  /** Rate at which the browser received our packets (TWCC), bit/s. */
+  ackedBps: number | null;
+  sentBps: number | null;
+  inStartPhase: boolean;
+}
+
+const DEFAULT_START_PHASE_MS = 2000;
+/** GCC's multiplicative decrease, applied to the rate the browser actually received. */
+const BACKOFF = 0.85;
+/**
+ * Growth per second far from the last congestion. libwebrtc's 8 %/s relies on probing bursts to find
+ * a returned link fast; without probing, 20 %/s is what brings 0.8 → 2.5 Mbit/s back within ~7 s.
+ */
+const INCREASE_PER_SECOND = 0.2;
+/** Near the rate of the last congestion, growth is about one packet per response time instead. */
+const ADDITIVE_PACKET_BITS = 1200 * 8;
+/** Never more than this much above what the browser shows it receives: an unproven rate. */
+const MAX_OVER_ACKED = 1.5;
+/** TWCC counts as the source while a feedback came this recently; otherwise REMB (if any) is used. */
+const TWCC_STALE_MS = 2000;
+/** Sent packets remembered for feedback; TWCC reports within ~100 ms, so this is seconds of video. */
+const SENT_HISTORY = 4096;
+const ACKED_WINDOW_MS = 500;
+const SENT_WINDOW_MS = 1000;
+
+interface SentPacket {
+  sizeBytes: number;
+  sentAtMs: number;
+  outcome?: 'acked' | 'lost';
+}
+
+export class BandwidthEstimator {
+  private readonly sent = new Map<number, SentPacket>();
+  private readonly delay = new DelayTrend();
+  private readonly loss: LossControl;
+  private readonly acked = new RateWindow(ACKED_WINDOW_MS);
+  private readonly sentRate = new RateWindow(SENT_WINDOW_MS);
+  private readonly startPhaseMs: number;
+  private delayBps: number;
+  private rembBps: number | null = null;
+  private rttMs: number | null = null;
+  private reportedLoss = 0;
+  /** The first packet sent or feedback heard: where the start phase begins. */
+  private startedAtMs: number | undefined;
+  private startPhaseSettled = false;
+  private lastTwccAtMs = -Infinity;
+  private lastUpdateMs: number | undefined;
+  private lastDecreaseMs = -Infinity;
+  /** Received rate at recent decreases: where the link's capacity was last seen. */
+  private capacity: { meanBps: number; deviationBps: number } | undefined;
+
+  constructor(private readonly options: EstimatorOptions) {
+    this.startPhaseMs = options.startPhaseMs ?? DEFAULT_START_PHASE_MS;
+    this.delayBps = options.initialBps;
+    this.loss = new LossControl(options.initialBps);
+  }
+
+  /** A packet left for this viewer with transport-wide sequence number `seq` (16 bits); `sentAtMs` on `now()`'s clock. */
+  onPacketSent(seq: number, sizeBytes: number, sentAtMs: number): void {
+    this.startedAtMs ??= sentAtMs;
+    this.sent.delete(seq);
+    this.sent.set(seq, { sizeBytes, sentAtMs });
+    if (this.sent.size > SENT_HISTORY) this.sent.delete(this.sent.keys().next().value!);
+    this.sentRate.add(sentAtMs, sizeBytes);
+  }
+
+  onTwccFeedback(results: readonly { seq: number; receivedAtMs: number | null }[]): void {
+    const now = this.options.now();
+    let lost = 0;
+    let total = 0;
+    for (const result of results) {
+      const packet = this.sent.get(result.seq);
+      if (!packet || packet.outcome === 'acked') continue;
+      if (result.receivedAtMs === null) {
+        if (packet.outcome === 'lost') continue;
+        packet.outcome = 'lost';
+        lost++;
+        total++;
+        continue;
+      }
+      // One reported missing before and received now was late; its loss stays counted (it cost a NACK).
+      if (packet.outcome !== 'lost') total++;
+      packet.outcome = 'acked';
+      this.acked.add(result.receivedAtMs, packet.sizeBytes);
+      this.delay.add({ sentAtMs: packet.sentAtMs, receivedAtMs: result.receivedAtMs });
+    }
+    if (total === 0) return;
+    this.lastTwccAtMs = now;
+    this.loss.report(now, lost, total);
+    this.updateDelayBased(now);
+    this.loss.step(now, this.delayBps);
+    this.emit();
+  }
+
+  /** A REMB's bitrate (bit/s). Used when the browser sends no TWCC feedback. */
+  onRemb(bps: number): void {
+    if (!Number.isFinite(bps) || bps <= 0) return;
+    const now = this.options.now();
+    // Without transport-cc no packet is numbered: the first REMB starts the start phase.
+    this.startedAtMs ??= now;
+    const lower = this.rembBps !== null && bps < this.rembBps;
+    // Chromium's REMB dips after the join's keyframe although nothing is lost; believed there only with loss.
+    if (lower && this.inStartPhase(now, 'remb') && this.reportedLoss < 0.02) return;
+    this.rembBps = bps;
+    // Without TWCC the loss controller steps with each REMB (~5/s), not only with each receiver report (~1/s).
+    if (this.source(now) === 'remb') this.loss.step(now, bps);
+    this.emit();
+  }
+
+  /** From an RTCP receiver report about our stream: fraction lost (0…1) and round-trip time. */
+  onReceiverReport(fractionLost: number, rttMs: number | null): void {
+    const now = this.options.now();
+    this.startedAtMs ??= now;
+    if (rttMs !== null && Number.isFinite(rttMs) && rttMs >= 0) this.rttMs = rttMs;
+    if (!Number.isFinite(fractionLost)) return;
+    this.reportedLoss = Math.min(Math.max(fractionLost, 0), 1);
+    // With TWCC the per-packet reports are fresher; a receiver report is the loss signal only without it.
+    if (this.source(now) === 'twcc') return;
+    const scale = 1000;
+    this.loss.report(now, Math.round(this.reportedLoss * scale), scale);
+    this.loss.step(now, this.rembBps ?? this.delayBps);
+    this.emit();
+  }
+
+  estimate(): BandwidthEstimate {
+    const now = this.options.now();
+    const source = this.source(now);
+    const base = source === 'remb' && this.rembBps !== null ? this.rembBps : this.delayBps;
+    const bps = Math.min(Math.max(Math.min(base, this.loss.bps), this.options.minBps), this.options.maxBps);
+    return {
+      bps: Math.round(bps),
+      delayBasedBps: Math.round(this.delayBps),
+      lossBasedBps: Math.round(this.loss.bps),
+      rembBps: this.rembBps,
+      source,
+      usage: this.delay.state.usage,
+      lossFraction: source === 'twcc' ? this.loss.fraction : this.reportedLoss,
+      rttMs: this.rttMs,
+      ackedBps: roundOrNull(this.acked.bps()),
+      sentBps: roundOrNull(this.sentRate.bps(now)),
+      inStartPhase: this.inStartPhase(now, source === 'remb' ? 'remb' : 'twcc'),
+    };
+  }
+
+  private source(now: number): BandwidthEstimate['source'] {
+    if (now - this.lastTwccAtMs <= TWCC_STALE_MS) return 'twcc';
+    return this.rembBps !== null ? 'remb' : 'none';
+  }
+
+  private inStartPhase(now: number, source: 'twcc' | 'remb'): boolean {
+    if (this.startedAtMs === undefined) return true;
+    // REMB reacts to the join later and recovers slower than TWCC (measured ~8 %/s): a longer grace.
+    const length = source === 'remb' ? this.startPhaseMs * 2.5 : this.startPhaseMs;
+    return now - this.startedAtMs < length;
+  }
+
+  private updateDelayBased(now: number): void {
+    const usage = this.delay.state.usage;
+    const ackedBps = this.acked.bps();
+    const elapsedMs = Math.min(now - (this.lastUpdateMs ?? now), 1000);
+    this.lastUpdateMs = now;
+    if (this.inStartPhase(now, 'twcc')) return;
+    if (!this.startPhaseSettled) {
+      this.startPhaseSettled = true;
+      // The start rate was a guess: keep it only as far as the browser's receiving backs it up.
+      if (ackedBps !== null) this.delayBps = Math.min(this.delayBps, MAX_OVER_ACKED * ackedBps);
+    }
+    if (usage === 'overusing') this.decrease(now, ackedBps);
+    else if (usage === 'normal') this.increase(elapsedMs, ackedBps);
+    this.delayBps = Math.min(Math.max(this.delayBps, this.options.minBps), this.options.maxBps);
+  }
+
+  private decrease(now: number, ackedBps: number | null): void {
+    // One decrease per round trip: the feedback after it still shows the queue it is draining.
+    if (now - this.lastDecreaseMs < Math.max(this.rttMs ?? 0, 200)) return;
+    const target = BACKOFF * (ackedBps ?? this.delayBps);
+    if (target >= this.delayBps) return;
+    this.delayBps = target;
+    this.lastDecreaseMs = now;
+    if (ackedBps !== null) this.learnCapacity(ackedBps);
+  }
+
+  private increase(elapsedMs: number, ackedBps: number | null): void {
+    let next = this.delayBps * (1 + INCREASE_PER_SECOND) ** (elapsedMs / 1000);
+    if (this.capacity) {
+      const band = capacityBand(this.capacity);
+      if (this.delayBps > this.capacity.meanBps + band) {
+        // Past where congestion was last seen without meeting it: the link got better, that capacity is history.
+        this.capacity = undefined;
+      } else if (this.delayBps >= this.capacity.meanBps - band) {
+        // Close to it: creep up by about a packet per response time rather than overshoot again.
+        const responseMs = 100 + (this.rttMs ?? 100);
+        next = this.delayBps + Math.max(1000, (ADDITIVE_PACKET_BITS * elapsedMs) / responseMs);
+      }
+    }
+    if (ackedBps !== null) next = Math.min(next, MAX_OVER_ACKED * ackedBps + 10_000);
+    this.delayBps = Math.max(this.delayBps, next);
+  }
+
+  private learnCapacity(ackedBps: number): void {
+    const band = this.capacity ? capacityBand(this.capacity) : 0;
+    // Congested well below where it was last: the link got worse, and the old capacity would only mislead.
+    if (!this.capacity || ackedBps < this.capacity.meanBps - band) {
+      this.capacity = { meanBps: ackedBps, deviationBps: 0.03 * ackedBps };
+      return;
+    }
+    const alpha = 0.05;
+    const error = ackedBps - this.capacity.meanBps;
+    this.capacity.meanBps += alpha * error;
+    this.capacity.deviationBps = (1 - alpha) * this.capacity.deviationBps + alpha * Math.abs(error);
+  }
+
+  private emit(): void {
+    this.options.onEstimate?.(this.estimate());
+  }
+}
+
+function roundOrNull(value: number | null): number | null {
+  return value === null ? null : Math.round(value);
+}
+
+/** How far from the last congestion's received rate still counts as near it. */
+function capacityBand(capacity: { meanBps: number; deviationBps: number }): number {
+  return Math.max(2 * capacity.deviationBps, 0.05 * capacity.meanBps);
+}

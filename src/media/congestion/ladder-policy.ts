@@ -1,0 +1,180 @@
+/**
+ * Which encoder each viewer of one source watches, and at what bitrate each encoder runs. Encodes are
+ * shared (one per rung, not one per viewer), so a viewer's link may only lower the picture of viewers on
+ * its own rung: one with a worse link moves down instead (docs/rate-control.md, "The ladder").
+ *
+ * - `full` (the source's size and frame rate) runs at what the best viewer's estimate allows, up to the
+ *   user's `--bitrate`: the top rung follows its viewers, and always has the best one.
+ * - `reduced` (same size and frame rate) runs at what its worst viewer allows, never below a floor tied to
+ *   the top rung, so a bad link cannot drag it down to where the picture falls apart.
+ * - `small` (half size, half frame rate) takes everyone below that floor, down to the minimum.
+ *
+ * Moves are ratio- and time-hysteretic: a viewer leaves a rung when the rung's bitrate exceeds its estimate,
+ * joins a better one only with headroom, down after a short confirmation, up only after a longer one.
+ * Pure: the caller feeds estimates and the clock, and applies the decisions.
+ */
+
+export const RUNGS = ['full', 'reduced', 'small'] as const;
+export type RungName = (typeof RUNGS)[number];
+/** Picture of a rung relative to the source. */
+export const RUNG_SHAPE: Record<RungName, { sizeScale: number; fpsScale: number }> = {
+  full: { sizeScale: 1, fpsScale: 1 },
+  reduced: { sizeScale: 1, fpsScale: 1 },
+  small: { sizeScale: 0.5, fpsScale: 0.5 },
+};
+
+export interface LadderOptions {
+  /** The user's --bitrate: no rung runs above it. */
+  ceilingBps: number;
+  /** The lowest bitrate of the `small` rung. */
+  minBps?: number;
+  /** `reduced` never goes below this share of the top rung's bitrate (nor below `reducedMinBps`). */
+  reducedFloorRatio?: number;
+  reducedMinBps?: number;
+  /** Taken off a viewer's estimate before anything else: audio, RTCP and retransmissions. */
+  reserveBps?: number;
+  /** A rung's bitrate is at most this share of the estimate of the viewer that sets it. */
+  headroom?: number;
+  /** To join a better rung, its bitrate must be at most this share of the viewer's estimate. */
+  enterRatio?: number;
+  /** A viewer stays on a rung while its bitrate is at most this share of the viewer's estimate. */
+  stayRatio?: number;
+  /** How long a move down must be called for before it happens. */
+  downAfterMs?: number;
+  /** How long a move up must be called for, and how long since the viewer's last move. */
+  upAfterMs?: number;
+  /** A rung's bitrate rises at most this often (falls at once): each change costs the encoder a reconfigure. */
+  raiseEveryMs?: number;
+  now(): number;
+}
+
+export interface ViewerEstimate {
+  id: string;
+  estimateBps: number;
+  /** False during the estimator's start phase: the viewer stays where it joined and sets no bitrate. */
+  settled: boolean;
+}
+
+export interface RungDecision {
+  name: RungName;
+  /** Encoder bitrate; null when no viewer is on the rung (its encoder may stop). */
+  targetBps: number | null;
+  viewers: string[];
+}
+
+export interface LadderDecision {
+  rungs: RungDecision[];
+  /** Rung index (0 = full) of every viewer. */
+  rungOf: Map<string, number>;
+}
+
+interface ViewerState {
+  rung: number;
+  movedAtMs: number;
+  wanted?: { rung: number; sinceMs: number };
+}
+
+const DEFAULTS = {
+  minBps: 150_000,
+  reducedFloorRatio: 0.4,
+  reducedMinBps: 300_000,
+  reserveBps: 80_000,
+  headroom: 0.85,
+  enterRatio: 0.9,
+  stayRatio: 1,
+  downAfterMs: 500,
+  upAfterMs: 3000,
+  raiseEveryMs: 1000,
+};
+
+export class LadderPolicy {
+  private readonly viewers = new Map<string, ViewerState>();
+  private readonly targets: (number | null)[] = RUNGS.map(() => null);
+  private readonly raisedAtMs: number[] = RUNGS.map(() => -Infinity);
+  private readonly o: typeof DEFAULTS & LadderOptions;
+
+  constructor(options: LadderOptions) {
+    this.o = { ...DEFAULTS, ...options };
+  }
+
+  /** The ceiling changed (the user's --bitrate): takes effect at the next update. */
+  setCeiling(bps: number): void {
+    this.o.ceilingBps = bps;
+  }
+
+  update(estimates: readonly ViewerEstimate[]): LadderDecision {
+    const now = this.o.now();
+    const present = new Set(estimates.map((e) => e.id));
+    for (const id of this.viewers.keys()) if (!present.has(id)) this.viewers.delete(id);
+    // A viewer joins the top rung: most links carry it, and the estimator's start phase checks.
+    for (const e of estimates) if (!this.viewers.has(e.id)) this.viewers.set(e.id, { rung: 0, movedAtMs: now });
+
+    const settled = estimates.filter((e) => e.settled);
+    const usable = (e: ViewerEstimate): number => Math.max(0, e.estimateBps - this.o.reserveBps);
+    const best = Math.max(0, ...settled.map(usable));
+    const top = settled.length > 0 ? Math.min(this.o.ceilingBps, best * this.o.headroom) : this.o.ceilingBps;
+    this.setTarget(0, Math.max(top, this.o.minBps), now);
+    const topBps = this.targets[0]!;
+    const floor = Math.max(this.o.reducedMinBps, this.o.reducedFloorRatio * topBps);
+
+    for (const e of settled) this.place(e.id, this.fittingRung(usable(e), this.viewers.get(e.id)!.rung, topBps, floor), now);
+
+    const members = RUNGS.map((_, rung) => estimates.filter((e) => this.viewers.get(e.id)!.rung === rung));
+    const lowest = (rung: number): number | undefined => {
+      const values = members[rung]!.filter((e) => e.settled).map((e) => usable(e) * this.o.headroom);
+      return values.length > 0 ? Math.min(...values) : undefined;
+    };
+    this.setTarget(1, clamp(lowest(1) ?? floor, floor, Math.max(floor, topBps)), now);
+    this.setTarget(2, clamp(lowest(2) ?? this.o.minBps, this.o.minBps, floor), now);
+
+    return {
+      rungs: RUNGS.map((name, rung) => ({
+        name,
+        targetBps: members[rung]!.length > 0 ? Math.round(this.targets[rung]!) : null,
+        viewers: members[rung]!.map((e) => e.id),
+      })),
+      rungOf: new Map([...this.viewers].map(([id, state]) => [id, state.rung])),
+    };
+  }
+
+  /** The best rung this viewer fits, with hysteresis: staying is easier than entering. */
+  private fittingRung(usableBps: number, current: number, topBps: number, floorBps: number): number {
+    const fits = (rung: number, bps: number): boolean =>
+      bps <= usableBps * (rung >= current ? this.o.stayRatio : this.o.enterRatio);
+    if (fits(0, topBps)) return 0;
+    if (fits(1, floorBps)) return 1;
+    return 2;
+  }
+
+  private place(id: string, rung: number, now: number): void {
+    const state = this.viewers.get(id)!;
+    if (rung === state.rung) {
+      delete state.wanted;
+      return;
+    }
+    if (state.wanted?.rung !== rung) state.wanted = { rung, sinceMs: now };
+    const waited = now - state.wanted.sinceMs;
+    const due = rung > state.rung ? waited >= this.o.downAfterMs : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
+    if (!due) return;
+    state.rung = rung;
+    state.movedAtMs = now;
+    delete state.wanted;
+  }
+
+  private setTarget(rung: number, bps: number, now: number): void {
+    const current = this.targets[rung];
+    if (current === null || current === undefined || bps < current) {
+      this.targets[rung] = bps;
+      return;
+    }
+    // Small rises wait for a bigger one: each change costs the encoder a reconfiguration.
+    if (bps > current * 1.05 && now - this.raisedAtMs[rung]! >= this.o.raiseEveryMs) {
+      this.targets[rung] = bps;
+      this.raisedAtMs[rung] = now;
+    }
+  }
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max);
+}

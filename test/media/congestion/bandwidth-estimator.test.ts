@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { BandwidthEstimator } from '../../../src/media/congestion/bandwidth-estimator.js';
+import { between, percentile, simulate } from './link-simulator.js';
+
+const CEILING = 2_500_000;
+const mbps = (bps: number): string => `${(bps / 1e6).toFixed(2)} Mbit/s`;
+
+test('on a 1 Mbit/s link the encoder settles under the link rate, and the queue stays short', () => {
+  const samples = simulate({ durationMs: 30_000, linkBps: () => 1_000_000, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const settled = between(samples, 10_000, 30_000);
+  const encoder = settled.map((s) => s.encoderBps);
+  const mean = encoder.reduce((a, b) => a + b, 0) / encoder.length;
+  assert.ok(mean < 1_000_000 && mean > 600_000, `mean encoder rate ${mbps(mean)} should be 0.6–1 Mbit/s`);
+  const queue = percentile(settled.map((s) => s.queueMs), 95);
+  assert.ok(queue < 100, `p95 bottleneck queue ${queue.toFixed(0)} ms should stay under 100 ms`);
+});
+
+test('after a 5 → 0.8 Mbit/s drop the rate is under the link and the queue short within 3 s, and is back at full within 10 s of its return', () => {
+  const link = (atMs: number): number => (atMs >= 15_000 && atMs < 30_000 ? 800_000 : 5_000_000);
+  const samples = simulate({ durationMs: 45_000, linkBps: link, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+
+  const before = between(samples, 10_000, 15_000);
+  assert.ok(before.every((s) => s.encoderBps >= CEILING * 0.99), 'on the fast link the encoder runs at the ceiling');
+
+  const afterDrop = between(samples, 18_000, 30_000);
+  const mean = afterDrop.reduce((sum, s) => sum + s.encoderBps, 0) / afterDrop.length;
+  assert.ok(mean < 800_000, `from 3 s after the drop the encoder averages under the link (${mbps(mean)})`);
+  const queue = percentile(afterDrop.map((s) => s.queueMs), 95);
+  assert.ok(queue < 100, `p95 queue ${queue.toFixed(0)} ms from 3 s after the drop`);
+
+  const recovered = samples.find((s) => s.atMs >= 30_000 && s.encoderBps >= CEILING * 0.99);
+  assert.ok(recovered, 'the encoder gets back to the ceiling');
+  assert.ok(recovered.atMs - 30_000 <= 10_000, `back at full ${(recovered.atMs - 30_000) / 1000} s after the link returned`);
+});
+
+test("a join's keyframe burst is not read as congestion", () => {
+  // A 15-frame keyframe, unpaced, into a link that carries the steady rate with little to spare: a 350 ms queue.
+  const samples = simulate({ durationMs: 6000, linkBps: () => 3_000_000, ceilingBps: CEILING, keyframeScale: 15, queueLimitMs: 1000 });
+  assert.ok(Math.max(...samples.map((s) => s.queueMs)) > 200, 'the burst did build a queue');
+  const lowest = Math.min(...samples.map((s) => s.estimateBps));
+  assert.ok(lowest >= CEILING, `the estimate stayed at the ceiling (lowest ${mbps(lowest)})`);
+});
+
+test('heavy loss pulls the estimate down; the random 2 % loss of a mobile link does not', () => {
+  const lossy = simulate({ durationMs: 10_000, linkBps: () => 10_000_000, loss: 0.2, ceilingBps: CEILING, paced: true });
+  assert.ok(lossy.at(-1)!.estimateBps < CEILING / 4, `20 % loss: ${mbps(lossy.at(-1)!.estimateBps)}`);
+
+  // The lab's mobile profile: 1.5 Mbit/s, 120 ms RTT varying by ±30 ms, 2 % loss, a 100 ms queue.
+  const mobile = simulate({ durationMs: 30_000, linkBps: () => 1_500_000, oneWayMs: 60, jitterMs: 15, loss: 0.02, queueLimitMs: 100, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const settled = between(mobile, 10_000, 30_000).map((s) => s.encoderBps);
+  const mean = settled.reduce((a, b) => a + b, 0) / settled.length;
+  assert.ok(mean > 900_000 && mean < 1_500_000, `mobile: mean encoder rate ${mbps(mean)}`);
+});
+
+test('without TWCC, REMB drives the estimate, and its dip right after the join is ignored unless there is loss', () => {
+  let now = 0;
+  const estimator = new BandwidthEstimator({ initialBps: CEILING, minBps: 100_000, maxBps: 5_000_000, now: () => now });
+  // Without transport-cc werift numbers no packet: the first REMB is where the start phase begins.
+  estimator.onRemb(2_600_000);
+  now = 500;
+  estimator.onRemb(1_900_000); // Chromium after the join's keyframe, measured on loopback
+  assert.equal(estimator.estimate().source, 'remb');
+  assert.equal(estimator.estimate().bps, 2_600_000, 'the dip is ignored');
+  now = 1000;
+  estimator.onReceiverReport(0.3, 40);
+  estimator.onRemb(1_200_000); // a real 1 Mbit/s link: REMB low and loss high
+  assert.ok(estimator.estimate().bps <= 1_200_000, `with loss the lower REMB counts: ${mbps(estimator.estimate().bps)}`);
+  assert.equal(estimator.estimate().rttMs, 40);
+  assert.equal(estimator.estimate().lossFraction, 0.3);
+  now = 10_000;
+  estimator.onReceiverReport(0, 40);
+  for (; now < 15_000; now += 200) estimator.onRemb(3_000_000);
+  assert.equal(estimator.estimate().bps, 3_000_000, 'once the loss is gone the estimate climbs back to the REMB');
+  estimator.onRemb(2_000_000);
+  assert.equal(estimator.estimate().bps, 2_000_000, 'a lower REMB after the start phase counts at once');
+});
+
+test('feedback for packets never sent (or forgotten) is ignored, and the estimate is reported to the listener', () => {
+  const seen: number[] = [];
+  const estimator = new BandwidthEstimator({
+    initialBps: 1_000_000,
+    minBps: 100_000,
+    maxBps: 5_000_000,
+    now: () => 0,
+    onEstimate: (estimate) => seen.push(estimate.bps),
+  });
+  estimator.onTwccFeedback([{ seq: 7, receivedAtMs: 10 }]);
+  assert.deepEqual(seen, []);
+  assert.equal(estimator.estimate().source, 'none');
+  estimator.onPacketSent(7, 1200, 0);
+  estimator.onTwccFeedback([{ seq: 7, receivedAtMs: 10 }]);
+  assert.deepEqual(seen, [1_000_000]);
+  assert.equal(estimator.estimate().source, 'twcc');
+});
