@@ -5,7 +5,7 @@
  * Runs in browsers and in Node (inject `ws` and, for media, an RTCPeerConnection).
  */
 import type { ClientMessageData, ClientMessageType, MouseButton, PeerId, ServerMessage, SessionConfig, StatsSection } from '../protocol/index.js';
-import { resolveOptions, stripUndefined, type ResolvedOptions, type StreamgateClientOptions } from './config.js';
+import { resolveOptions, type ResolvedOptions, type StreamgateClientOptions } from './config.js';
 import { ClientContext } from './context.js';
 import { StreamgateError } from './errors.js';
 import type { ConnectionState, ErrorMessage, OfferOptions, StateChange, StatsData, StreamgateClientEvents, WelcomeData, WelcomeMessage } from './events.js';
@@ -16,6 +16,7 @@ import { PendingRequests } from './pending.js';
 import { ReceivingPeer } from './receiving-peer.js';
 import { SeedCompatibleClient } from './seed-aliases.js';
 import { SignalingChannel } from './signaling-channel.js';
+import { StreamRequest } from './stream-request.js';
 
 type InputType = 'mouse-move' | 'mouse-click' | 'mouse-wheel' | 'key-press';
 
@@ -27,10 +28,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
   private readonly peer: ReceivingPeer;
   /** get-stats and other request/reply pairs, matched by reply_to (else by type). */
   private readonly requests = new PendingRequests<unknown, { id: string; type: ClientMessageType }>();
-  /** requestOffer() calls; `id` is 'pending' until the request-offer is sent. */
-  private readonly offers = new PendingRequests<void, { id: string }>();
-  /** What requestOffer() asked for, asked again after every reconnect until stopStream(). */
-  private streaming: { constraints: { video: boolean; audio: boolean }; codecPreferences: string[] } | null = null;
+  private readonly streamRequest: StreamRequest;
 
   constructor(options: StreamgateClientOptions) {
     super();
@@ -42,20 +40,17 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       message: (msg) => this.dispatch(msg),
       disconnected: (error) => this.failWaiters(error),
       ended: () => {
-        this.streaming = null;
+        this.streamRequest.stop();
         this.peer.close();
       },
       dropped: (m) => this.rejectRequest(m.message_id, new StreamgateError('DISCONNECTED', `The ${m.type} was dropped from the full offline queue.`, 'client')),
     });
+    this.streamRequest = new StreamRequest(this.context, this.signaling);
     this.peer = new ReceivingPeer(this.context, this.signaling, {
-      restartIce: () => {
-        if (!this.streaming || !this.signaling.registered) return false;
-        this.sendOfferRequest();
-        return true;
-      },
+      restartIce: () => this.streamRequest.renew(),
       connectionChanged: () => this.updateLive(),
-      answered: () => this.offers.resolveAll(undefined),
-      failed: (error) => this.offers.rejectAll(error),
+      answered: () => this.streamRequest.answered(),
+      failed: (error) => this.streamRequest.fail(error),
     });
   }
 
@@ -157,7 +152,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
     const stopped = this.signaling.stopped;
     const queued = this.signaling.queuedIds();
     this.requests.reject((r) => stopped || !queued.has(r.id), error);
-    if (stopped) this.offers.rejectAll(error);
+    if (stopped) this.streamRequest.fail(error);
     this.peer.closeInputChannel();
   }
 
@@ -204,7 +199,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
     this.updateLive();
     this.signaling.flush();
     // The stream was asked for (before this welcome, or on the connection that was lost): ask again.
-    if (this.streaming) this.sendOfferRequest();
+    this.streamRequest.renew();
     this.signaling.settleConnect(msg.data);
   }
 
@@ -216,8 +211,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       this.rejectRequest(msg.reply_to, error);
       this.signaling.liveness.rejectPing(msg.reply_to, error);
     }
-    const offerFailure = code === 'UNSUPPORTED_CODEC' || code === 'MEDIA_UNAVAILABLE';
-    this.offers.reject((o) => o.id === msg.reply_to || (offerFailure && !msg.reply_to), error);
+    this.streamRequest.serverError(msg.reply_to, code, error);
     this.emit('error', error);
   }
 
@@ -251,34 +245,19 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
    * Remembered: after a reconnect the stream is requested again by itself.
    */
   requestOffer(constraints?: OfferOptions['constraints'], codecPreferences?: string[]): Promise<void> {
-    this.streaming = {
-      constraints: { ...this.options.constraints, ...stripUndefined(constraints ?? {}) },
-      codecPreferences: codecPreferences ?? this.streaming?.codecPreferences ?? this.options.codecPreferences,
-    };
     if (!this.options.RTCPeerConnection) {
-      const e = this.context.localError('NOT_SUPPORTED', 'No RTCPeerConnection here: pass one as the `RTCPeerConnection` option to receive media.');
-      this.streaming = null;
-      return Promise.reject(e);
+      return Promise.reject(this.context.localError('NOT_SUPPORTED', 'No RTCPeerConnection here: pass one as the `RTCPeerConnection` option to receive media.'));
     }
-    const id = this.signaling.registered ? this.sendOfferRequest() : 'pending';
-    const answered = this.offers.wait({ id }, { ms: this.options.requestTimeoutMs, what: 'offer' });
+    const answered = this.streamRequest.start(constraints, codecPreferences);
     if (this.state === 'idle' || this.state === 'closed') this.connect().catch(() => {});
     return answered;
   }
 
   /** Stops asking for the stream and closes the local peer connection. */
   stopStream(): void {
-    this.streaming = null;
+    this.streamRequest.stop();
     this.peer.close();
     this.updateLive();
-  }
-
-  private sendOfferRequest(): string {
-    const s = this.streaming!;
-    const m = this.signaling.envelope('request-offer', { constraints: s.constraints, codec_preferences: s.codecPreferences });
-    for (const offer of this.offers.keys()) if (offer.id === 'pending') offer.id = m.message_id;
-    this.signaling.transmit(m);
-    return m.message_id;
   }
 
   /** Plays the stream in `video` (now, and after every renegotiation); returns a function that detaches it. */
