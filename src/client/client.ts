@@ -1,8 +1,10 @@
 /**
  * StreamgateClient, the SDK's public API: a facade over one signaling channel (socket, reconnect,
- * session resume, offline queue, heartbeat), one receiving peer (the RTCPeerConnection playing the
- * server's stream, and the input data channel) and the requests waiting for the server's answers.
- * Runs in browsers and in Node (inject `ws` and, for media, an RTCPeerConnection).
+ * session resume, offline queue, pings and heartbeat), one receiving peer (the RTCPeerConnection
+ * playing the server's stream, and the input data channel), the stream request (what requestOffer()
+ * asked for) and the request/reply pairs waiting for the server's answer; the seed client's method
+ * names come from its base class. Runs in browsers and in Node (inject `ws` and, for media, an
+ * RTCPeerConnection).
  */
 import type { ClientMessageData, ClientMessageType, MouseButton, PeerId, ServerMessage, SessionConfig, StatsSection } from '../protocol/index.js';
 import { resolveOptions, type ResolvedOptions, type StreamgateClientOptions } from './config.js';
