@@ -13,6 +13,8 @@ const src = join(root, 'web');
 const outArg = process.argv.indexOf('--outdir');
 const out = outArg > 0 && process.argv[outArg + 1] ? resolve(process.argv[outArg + 1]) : join(root, 'dist', 'web');
 const started = performance.now();
+// The SDK reports package.json's version (src/client/version.ts); a browser cannot read the file.
+const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
 
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
@@ -32,6 +34,7 @@ const result = await build({
   legalComments: 'none',
   charset: 'utf8',
   metafile: true,
+  define: { STREAMGATE_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
 });
 

@@ -5,6 +5,7 @@
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../test/helpers/chromium.js';
+import { SERVER_VERSION } from '../../src/version.js';
 import { ROOT } from './paths.js';
 import { descendants, commandLine } from './proc.js';
 
@@ -19,6 +20,10 @@ export function agentBundle(): Promise<string> {
     format: 'iife',
     platform: 'browser',
     target: ['chrome120'],
+    // The SDK's version written in, as scripts/build-web.mjs does; esbuild would still warn about the
+    // Node fallback's import.meta (in an iife), which the define makes dead code.
+    define: { STREAMGATE_VERSION: JSON.stringify(SERVER_VERSION) },
+    logOverride: { 'empty-import-meta': 'silent' },
     write: false,
     logLevel: 'warning',
   }).then((r) => r.outputFiles[0]!.text);

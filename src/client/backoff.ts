@@ -2,6 +2,7 @@
  * Reconnect policy: which close codes are worth another attempt, and how long to wait before it.
  * Pure functions, so that the policy can be tested without sockets or clocks.
  */
+import { CloseCode } from '../protocol/errors.js';
 
 export interface BackoffOptions {
   /** Delay before the first retry, in ms. */
@@ -36,13 +37,33 @@ export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_
 }
 
 /**
- * Close codes after which the client tries again by itself:
- * 1001 server going away, 1006 abnormal (no close frame: crash, network, refused), 1011 server error,
- * 1012 service restart, 1013 try again later, 1014 bad gateway, 4000 liveness timeout.
- * Never after 1000 (a deliberate close), 1008 (policy, e.g. bad credentials) or 4001 (replaced by a
- * newer connection of the same session), nor after codes that mean this client sent something wrong.
+ * Close codes of RFC 6455 that no Streamgate server sends (so they are not in the protocol's
+ * {@link CloseCode}) but that a client sees: the WebSocket reports ABNORMAL by itself when the
+ * connection ends without a close frame, and a proxy or another server in front may close with the rest.
  */
-export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set([1001, 1006, 1011, 1012, 1013, 1014, 4000]);
+export const TransportCloseCode = {
+  ABNORMAL: 1006,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
+  BAD_GATEWAY: 1014,
+} as const;
+
+/**
+ * Close codes after which the client tries again by itself: the server going away, an abnormal end
+ * (no close frame: crash, network, refused), a server error, a service restart, try again later, a
+ * bad gateway, the liveness timeout. Never after NORMAL (a deliberate close), POLICY (e.g. bad
+ * credentials) or REPLACED (by a newer connection of the same session), nor after codes that mean this
+ * client sent something wrong.
+ */
+export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.GOING_AWAY,
+  TransportCloseCode.ABNORMAL,
+  TransportCloseCode.INTERNAL_ERROR,
+  TransportCloseCode.SERVICE_RESTART,
+  CloseCode.TRY_AGAIN_LATER,
+  TransportCloseCode.BAD_GATEWAY,
+  CloseCode.LIVENESS_TIMEOUT,
+]);
 
 export function shouldReconnect(closeCode: number): boolean {
   return RECONNECT_CLOSE_CODES.has(closeCode);

@@ -2,23 +2,23 @@
  * Streamgate client SDK: `import { StreamgateClient } from 'streamgate/client'`.
  * Browser and Node (inject `WebSocket` from `ws`; for media, an RTCPeerConnection).
  */
-export {
-  StreamgateClient,
-  CLIENT_VERSION,
-  type ConnectionState,
-  type StateChange,
-  type StreamgateClientEvents,
-  type OfferOptions,
-  type WelcomeMessage,
-  type OfferMessage,
-  type IceCandidateMessage,
-  type PongMessage,
-  type StatsMessage,
-  type ControlMessage,
-  type ErrorMessage,
-  type WelcomeData,
-  type StatsData,
-} from './client.js';
+export { StreamgateClient } from './client.js';
+export { CLIENT_VERSION } from './version.js';
+export type {
+  ConnectionState,
+  StateChange,
+  StreamgateClientEvents,
+  OfferOptions,
+  WelcomeMessage,
+  OfferMessage,
+  IceCandidateMessage,
+  PongMessage,
+  StatsMessage,
+  ControlMessage,
+  ErrorMessage,
+  WelcomeData,
+  StatsData,
+} from './events.js';
 export {
   ConfigError,
   resolveOptions,

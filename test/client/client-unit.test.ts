@@ -5,7 +5,8 @@
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamgateClient, type StateChange, type WebSocketLike } from '../../src/client/index.js';
+import { readFileSync } from 'node:fs';
+import { CLIENT_VERSION, StreamgateClient, type StateChange, type WebSocketLike } from '../../src/client/index.js';
 
 class MemorySocket implements WebSocketLike {
   static all: MemorySocket[] = [];
@@ -107,6 +108,16 @@ test('hello is sent first on open with the configured peer id, kept as a string'
   const w = await connected;
   assert.equal(w.session_id, 'sess-1');
   assert.equal(c.state, 'open');
+});
+
+test("hello names the SDK with package.json's version (in Node it is read from the file)", async () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }; // from dist/test/client
+  assert.equal(CLIENT_VERSION, pkg.version);
+  const c = makeClient({ clientInfo: { app: 'unit' } });
+  c.connect().catch(() => {});
+  last().open();
+  const info = (last().ofType('hello')[0]!.data as { client_info: Record<string, unknown> }).client_info;
+  assert.deepEqual({ sdk: info.sdk, sdk_version: info.sdk_version, app: info.app }, { sdk: 'streamgate-client', sdk_version: pkg.version, app: 'unit' });
 });
 
 test('a numeric peer id goes out as a JSON number', async () => {

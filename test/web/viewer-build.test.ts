@@ -1,6 +1,7 @@
 /**
  * The viewer's build: web/ type-checks (the root tsconfig does not include it), the esbuild bundle
- * is deterministic, and the browser path pulls in nothing Node-only.
+ * is deterministic, the browser path pulls in nothing Node-only, and the bundled SDK reports
+ * package.json's version.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { launchChromium } from '../helpers/chromium.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url)); // from dist/test/web
@@ -52,4 +54,41 @@ test('the browser bundle has no Node-only imports and stays small', async () => 
   assert.equal(leftover, null, `an import statement is left in app.js at ${leftover?.index}`);
   assert.equal(/\brequire\(/.test(js), false, 'app.js calls require()');
   assert.ok(js.length < 150_000, `app.js is ${js.length} bytes`);
+});
+
+const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.map': 'application/json' };
+
+test("the bundled SDK says hello with package.json's version (a browser cannot read the file: the build writes it in)", async () => {
+  const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  const dir = await buildInto();
+  const browser = await launchChromium();
+  let noHello: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const page = await browser.newPage();
+    // The built files on a made-up origin, and a stand-in server at its /ws that only listens for hello.
+    await page.route('http://viewer.test/**', async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const file = path === '/' ? 'index.html' : path.slice(1);
+      const body = await readFile(join(dir, file)).catch(() => null);
+      if (!body) return route.abort();
+      return route.fulfill({ body, contentType: CONTENT_TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream' });
+    });
+    let helloSeen: (clientInfo: Record<string, unknown>) => void = () => {};
+    const hello = new Promise<Record<string, unknown>>((resolve, reject) => {
+      helloSeen = resolve;
+      noHello = setTimeout(() => reject(new Error('the viewer sent no hello within 20 s')), 20_000);
+    });
+    await page.routeWebSocket('ws://viewer.test/ws', (ws) => {
+      ws.onMessage((frame) => {
+        const m = JSON.parse(String(frame)) as { type: string; data: Record<string, unknown> };
+        if (m.type === 'hello') helloSeen(m.data.client_info as Record<string, unknown>);
+      });
+    });
+    await page.goto('http://viewer.test/');
+    const info = await hello;
+    assert.deepEqual({ sdk: info.sdk, sdk_version: info.sdk_version, app: info.app }, { sdk: 'streamgate-client', sdk_version: version, app: 'streamgate-viewer' });
+  } finally {
+    clearTimeout(noHello);
+    await browser.close();
+  }
 });

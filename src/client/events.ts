@@ -1,0 +1,65 @@
+/** What a StreamgateClient tells its listeners: connection states, server messages, media and input events. */
+import type { ServerMessage, ServerMessageData } from '../protocol/index.js';
+import type { StreamgateError } from './errors.js';
+
+/**
+ * idle: before connect() · connecting: opening the socket, waiting for welcome · open: registered ·
+ * live: registered and the peer connection is connected · reconnecting: waiting `delayMs` before the
+ * next attempt · closed: stopped (disconnect(), a close that must not be retried, or retries exhausted).
+ */
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'live' | 'reconnecting' | 'closed';
+
+export interface StateChange {
+  state: ConnectionState;
+  previous: ConnectionState;
+  /** reconnecting: ms until the next attempt, and when (Date.now() clock). */
+  delayMs?: number;
+  retryAt?: number;
+  /** reconnecting/connecting: attempt number within this outage (1-based). */
+  attempt?: number;
+  /** The WebSocket close that led here. */
+  closeCode?: number;
+  closeReason?: string;
+  /** closed: why, when it was not a deliberate disconnect(). */
+  error?: StreamgateError;
+}
+
+type Msg<T extends ServerMessage['type']> = Extract<ServerMessage, { type: T }>;
+export type WelcomeMessage = Msg<'welcome'>;
+export type OfferMessage = Msg<'offer'>;
+export type IceCandidateMessage = Msg<'ice-candidate'>;
+export type PongMessage = Msg<'pong'>;
+export type StatsMessage = Msg<'stats'>;
+export type ControlMessage = Msg<'control'>;
+export type ErrorMessage = Msg<'error'>;
+export type WelcomeData = ServerMessageData<'welcome'>;
+export type StatsData = ServerMessageData<'stats'>;
+
+export interface StreamgateClientEvents {
+  state: StateChange;
+  /** Every server message, after its typed event. */
+  message: ServerMessage;
+  welcome: WelcomeMessage;
+  offer: OfferMessage;
+  'ice-candidate': IceCandidateMessage;
+  pong: PongMessage;
+  stats: StatsMessage;
+  control: ControlMessage;
+  /** A server `error` message (source 'server') or a local failure (source 'client'). */
+  error: StreamgateError;
+  /** A measured ping round trip. */
+  latency: { rtt: number; sequence: number };
+  /** A remote track arrived; `stream` holds every remote track so far. */
+  track: { track: MediaStreamTrack; stream: MediaStream | null };
+  /** RTCPeerConnection.connectionState changes. */
+  'peer-state': RTCPeerConnectionState;
+  /** The input data channel opened (true) or closed (false). */
+  'input-channel': boolean;
+  /** The WebSocket closed. */
+  close: { code: number; reason: string; willReconnect: boolean };
+}
+
+export interface OfferOptions {
+  constraints?: { video?: boolean; audio?: boolean };
+  codecPreferences?: string[];
+}
