@@ -28,6 +28,8 @@ interface ProfileRun {
   description: string;
   summary: PlaybackSummary;
   bridge: { lostDown: number; lostUp: number };
+  /** Packets the downlink's tbf dropped (queue full). */
+  queueDropsDown: number;
 }
 
 function measuredSeconds(profile: LinkProfile, quick: boolean): number {
@@ -45,11 +47,13 @@ async function runProfile(lab: NetLab, browser: Browser, server: LabServer, prof
     await sleep(SETTLE_MS + measuredSeconds(profile, quick) * 1000 + 500);
     const summary = summarize(await viewer.samples(), SETTLE_MS);
     const after = await lab.bridgeCounts();
+    const queueDropsDown = await lab.queueDrops('down');
     return {
       profile: profile.name,
       description: profile.description,
       summary,
       bridge: { lostDown: after.down.lost - before.down.lost, lostUp: after.up.lost - before.up.lost },
+      queueDropsDown,
     };
   } finally {
     await viewer.close();
@@ -63,7 +67,7 @@ function row(run: ProfileRun): string {
   const fps = summarizeSamples(s.seconds.map((x) => x.fps));
   const low = s.seconds.filter((x) => x.fps < LOW_FPS).length;
   const lossPercent = s.packetsReceived + s.packetsLost > 0 ? (s.packetsLost / (s.packetsReceived + s.packetsLost)) * 100 : NaN;
-  return `| ${run.profile} | **${num(fps.p50, 0)}** | ${num(fps.min, 0)} | ${low} / ${s.seconds.length} | ${s.freezeCount} (${num(s.freezeSeconds, 1)} s) | ${s.packetsLost} (${num(lossPercent, 1)} %) | ${s.nacks} | ${s.plis} | ${num(s.meanKbps, 0)} | ${num(s.meanJitterBufferMs, 0)} |`;
+  return `| ${run.profile} | **${num(fps.p50, 0)}** | ${num(fps.min, 0)} | ${low} / ${s.seconds.length} | ${s.freezeCount} (${num(s.freezeSeconds, 1)} s) | ${s.packetsLost} (${num(lossPercent, 1)} %) | ${run.bridge.lostDown} / ${run.queueDropsDown} | ${s.nacks} | ${s.plis} | ${num(s.meanKbps, 0)} | ${num(s.meanJitterBufferMs, 0)} |`;
 }
 
 export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
@@ -98,10 +102,11 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
     'the SDK in headless Chromium in the lab\'s browser namespace; the server in its server namespace; the link between them',
     'shaped by the named profile (docs/network-lab.md). Figures from the browser\'s `inbound-rtp`, after the first',
     `${SETTLE_MS / 1000} s. "Seconds < ${LOW_FPS} fps" counts seconds with fewer frames decoded: Chromium's freeze counters stay at 0 on`,
-    'a stream that stops for good.',
+    'a stream that stops for good. "Packets lost" is what the browser could not recover (NACK retransmissions fill in the rest);',
+    '"dropped down" is what the lab dropped on the way to the browser: the bridge\'s random loss, and tbf when its queue was full.',
     '',
-    `| profile | fps p50 | fps min | seconds < ${LOW_FPS} fps | freezes (duration) | packets lost | NACK sent | PLI sent | kbit/s received | jitter buffer ms |`,
-    '|---|---|---|---|---|---|---|---|---|---|',
+    `| profile | fps p50 | fps min | seconds < ${LOW_FPS} fps | freezes (duration) | packets lost | dropped down: bridge / queue | NACK sent | PLI sent | kbit/s received | jitter buffer ms |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...runs.map(row),
     '',
     'Frames decoded, second by second:',
@@ -141,6 +146,7 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
         meanKbps: r.summary.meanKbps,
         meanJitterBufferMs: r.summary.meanJitterBufferMs,
         bridgeLost: r.bridge,
+        queueDropsDown: r.queueDropsDown,
       })),
       failures,
     },

@@ -207,6 +207,12 @@ export class NetLab {
     return ip('netns', 'exec', this.namespaces.router, 'tc', '-s', 'qdisc', 'show', 'dev', device);
   }
 
+  /** Packets tbf dropped in one direction since its qdisc was made (0 when the direction is unshaped). */
+  async queueDrops(direction: Direction): Promise<number> {
+    const match = /dropped (\d+)/.exec(await this.queueStats(direction));
+    return match ? Number(match[1]) : 0;
+  }
+
   /** Starts a process in one of the lab's namespaces; destroy() stops it if it is still running. */
   spawn(ns: Namespace, command: string, args: string[], options: SpawnOptions = {}): ChildProcess {
     if (this.destroyed) throw new Error('the lab is destroyed');
