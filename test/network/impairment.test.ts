@@ -74,6 +74,13 @@ describe('network lab impairment', { timeout: 300_000 }, () => {
     assert.ok(result.outOfOrder >= 5 && result.outOfOrder <= 50, `${result.outOfOrder} of 400 out of order, configured 5 %`);
   });
 
+  test('a bad impairment is refused whole, and the bridge keeps running', async () => {
+    await lab.apply(custom({ down: { delayMs: 20 } }));
+    await assert.rejects(lab.apply(custom({ down: { delayMs: 5 }, up: { loss: 1.5 } })), /up\.loss must be within 0\.\.1/);
+    const rtts = sorted((await udpPing(lab, 20, 20)).rttsMs);
+    assert.ok(rtts[0]! >= 19, `fastest RTT ${rtts[0]} ms: the refused profile's 5 ms down delay was applied`);
+  });
+
   test('rate: tbf caps a TCP bulk transfer, and follows a change mid-run', async () => {
     await lab.apply(custom({ rateKbit: 4000 }));
     const fast = await tcpThroughput(lab, 'down', 4);

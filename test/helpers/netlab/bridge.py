@@ -12,8 +12,8 @@ Usage: bridge.py <server-side interface> <browser-side interface>
     {"down": Impairment, "up": Impairment, "seed": int}   replace the impairments ("down" = server → browser)
     {"stats": true}                                      print the counters
   Impairment = {"delayMs": float, "jitterMs": float, "loss": 0..1, "reorder": 0..1, "reorderMs": float}
-  stdout, one JSON object a line: {"ready": true} once both sockets are bound, then the answers to
-  "stats". It exits when stdin closes, so it never outlives the process that started it.
+  stdout, one JSON object a line: {"ready": true} once both sockets are bound, then one answer per
+  command ({"applied": true}, {"stats": …} or {"error": "…"}; a refused command changes nothing). It exits when stdin closes, so it never outlives the process that started it.
 
 Impairments, each direction on its own:
   delayMs    one-way delay of every frame.
@@ -57,21 +57,28 @@ def open_socket(interface):
 class Direction:
     def __init__(self, name):
         self.name = name
-        self.set({})
+        self.set(self.check({}))
         self.last_due = 0.0
         self.counts = {"frames": 0, "forwarded": 0, "lost": 0, "reordered": 0, "send_errors": 0}
 
-    def set(self, impairment):
-        self.delay = float(impairment.get("delayMs", 0)) / 1000
-        self.jitter = float(impairment.get("jitterMs", 0)) / 1000
-        self.loss = float(impairment.get("loss", 0))
-        self.reorder = float(impairment.get("reorder", 0))
-        self.reorder_gap = float(impairment.get("reorderMs", 10)) / 1000
-        for name, value in (("loss", self.loss), ("reorder", self.reorder)):
-            if not 0 <= value <= 1:
-                raise ValueError(f"{self.name}.{name} must be within 0..1, got {value}")
-        if self.delay < 0 or self.jitter < 0 or self.reorder_gap < 0:
+    def check(self, impairment):
+        """The impairment's settings, or ValueError naming the bad one (nothing is changed)."""
+        settings = {
+            "delay": float(impairment.get("delayMs", 0)) / 1000,
+            "jitter": float(impairment.get("jitterMs", 0)) / 1000,
+            "loss": float(impairment.get("loss", 0)),
+            "reorder": float(impairment.get("reorder", 0)),
+            "reorder_gap": float(impairment.get("reorderMs", 10)) / 1000,
+        }
+        for name in ("loss", "reorder"):
+            if not 0 <= settings[name] <= 1:
+                raise ValueError(f"{self.name}.{name} must be within 0..1, got {settings[name]}")
+        if min(settings["delay"], settings["jitter"], settings["reorder_gap"]) < 0:
             raise ValueError(f"{self.name}: delays must not be negative: {impairment}")
+        return settings
+
+    def set(self, settings):
+        self.__dict__.update(settings)
 
     def schedule(self, now, rng, is_ip):
         """When the frame received now leaves, or None when it is lost."""
@@ -118,7 +125,10 @@ def main():
                 *lines, command_buffer = command_buffer.split(b"\n")
                 for line in lines:
                     if line.strip():
-                        handle_command(json.loads(line), directions, rng)
+                        try:
+                            handle_command(json.loads(line), directions, rng)
+                        except (ValueError, TypeError) as error:
+                            print(json.dumps({"error": str(error)}), flush=True)
                 continue
             direction, out = route[fd.fileno()]
             while True:
@@ -148,11 +158,12 @@ def handle_command(command, directions, rng):
     if command.get("stats"):
         print(json.dumps({"stats": {name: d.counts for name, d in directions.items()}}), flush=True)
         return
-    if "seed" in command:
-        rng.seed(int(command["seed"]))
-    for name in ("down", "up"):
-        if name in command:
-            directions[name].set(command[name])
+    seed = int(command["seed"]) if "seed" in command else None
+    checked = {name: directions[name].check(command[name]) for name in ("down", "up") if name in command}
+    if seed is not None:
+        rng.seed(seed)
+    for name, settings in checked.items():
+        directions[name].set(settings)
     print(json.dumps({"applied": True}), flush=True)
 
 

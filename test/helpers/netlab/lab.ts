@@ -97,7 +97,7 @@ export class NetLab {
   private readonly children = new Set<ChildProcess>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private bridge: ChildProcess | null = null;
-  private bridgeAnswers: ((line: Record<string, unknown>) => void)[] = [];
+  private bridgeAnswers: { resolve: (line: Record<string, unknown>) => void; reject: (err: Error) => void }[] = [];
   private destroyed = false;
 
   private constructor(id: string) {
@@ -124,7 +124,7 @@ export class NetLab {
       await ip('netns', 'add', this.namespaces[key]);
       await ip('-n', this.namespaces[key], 'link', 'set', 'lo', 'up');
       // IPv4 only: Chromium would otherwise also try link-local IPv6 candidates across the bridge.
-      await this.exec('sh', ['-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6'], key);
+      await this.exec(key, 'sh', ['-c', 'echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6']);
     }
     for (const [end, ns, address] of [
       ['server', server, SERVER_ADDRESS],
@@ -146,19 +146,22 @@ export class NetLab {
     let stderr = '';
     bridge.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
     const lines = createInterface({ input: bridge.stdout! });
-    lines.on('line', (line) => this.bridgeAnswers.shift()?.(JSON.parse(line) as Record<string, unknown>));
-    const ready = new Promise<Record<string, unknown>>((resolve) => this.bridgeAnswers.push(resolve));
-    const exited = new Promise<never>((_, reject) => bridge.once('exit', (code) => reject(new Error(`bridge.py exited with ${code}: ${stderr}`))));
-    exited.catch(() => undefined);
-    await Promise.race([ready, exited]);
+    lines.on('line', (line) => this.bridgeAnswers.shift()?.resolve(JSON.parse(line) as Record<string, unknown>));
+    bridge.once('exit', (code) => {
+      for (const waiter of this.bridgeAnswers.splice(0)) waiter.reject(new Error(`bridge.py exited with ${code}: ${stderr}`));
+    });
+    await new Promise((resolve, reject) => this.bridgeAnswers.push({ resolve, reject }));
   }
 
-  private bridgeCommand(command: Record<string, unknown>): Promise<Record<string, unknown>> {
+  /** Sends one command to bridge.py and waits for its one-line answer; rejects on an error answer. */
+  private async bridgeCommand(command: Record<string, unknown>): Promise<Record<string, unknown>> {
     const bridge = this.bridge;
-    if (!bridge || bridge.exitCode !== null) return Promise.reject(new Error('the lab bridge is not running'));
-    const answer = new Promise<Record<string, unknown>>((resolve) => this.bridgeAnswers.push(resolve));
+    if (!bridge || bridge.exitCode !== null) throw new Error('the lab bridge is not running');
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) => this.bridgeAnswers.push({ resolve, reject }));
     bridge.stdin!.write(`${JSON.stringify(command)}\n`);
-    return answer;
+    const reply = await answer;
+    if (typeof reply.error === 'string') throw new Error(`bridge.py refused ${JSON.stringify(command)}: ${reply.error}`);
+    return reply;
   }
 
   /** Applies a profile: impairments, shaping, and its rate schedule (timers from now on). */
@@ -223,7 +226,7 @@ export class NetLab {
   }
 
   /** Runs a short command in a namespace to its end; rejects with its output when it fails. */
-  async exec(command: string, args: string[], ns: Namespace, timeoutMs = 30_000): Promise<string> {
+  async exec(ns: Namespace, command: string, args: string[], timeoutMs = 30_000): Promise<string> {
     try {
       return (await run('ip', ['netns', 'exec', this.namespaces[ns], command, ...args], { timeout: timeoutMs })).stdout;
     } catch (err) {
