@@ -24,6 +24,7 @@ const SETTLE_MS = 3000;
 const LOW_FPS = 15;
 
 interface ProfileRun {
+  /** The profile's name, and the bitrate when it is not the default. */
   profile: string;
   description: string;
   summary: PlaybackSummary;
@@ -70,25 +71,40 @@ function row(run: ProfileRun): string {
   return `| ${run.profile} | **${num(fps.p50, 0)}** | ${num(fps.min, 0)} | ${low} / ${s.seconds.length} | ${s.freezeCount} (${num(s.freezeSeconds, 1)} s) | ${s.packetsLost} (${num(lossPercent, 1)} %) | ${run.bridge.lostDown} / ${run.queueDropsDown} | ${s.nacks} | ${s.plis} | ${num(s.meanKbps, 0)} | ${num(s.meanJitterBufferMs, 0)} |`;
 }
 
+/** Controls (full runs only): the same links at a bitrate that fits them, to show the lab is not what stops the video. */
+const CONTROLS: { profile: LinkProfile; bitrateKbps: number }[] = [
+  { profile: PROFILES.narrow, bitrateKbps: 700 },
+  { profile: PROFILES.mobile, bitrateKbps: 1000 },
+];
+
 export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
-  const profiles: LinkProfile[] = ctx.quick ? [PROFILES.lan, PROFILES.narrow] : Object.values(PROFILES);
+  const jobs = [
+    ...(ctx.quick ? [PROFILES.lan, PROFILES.narrow] : Object.values(PROFILES)).map((profile) => ({ profile, bitrateKbps: BITRATE_KBPS })),
+    ...(ctx.quick ? [] : CONTROLS),
+  ];
   const lab = await NetLab.create();
   const runs: ProfileRun[] = [];
   const failures: string[] = [];
   let server: LabServer | undefined;
+  let serverBitrate = 0;
   let browser: Browser | undefined;
   try {
-    server = await startLabServer(lab, ['--source', 'test', '--resolution', '1280x720', '--framerate', '30', '--bitrate', String(BITRATE_KBPS)]);
     browser = await launchLabChromium(lab);
-    for (const profile of profiles) {
-      ctx.log(`networks: ${profile.name} (${measuredSeconds(profile, ctx.quick)} s)`);
+    for (const { profile, bitrateKbps } of jobs) {
+      const label = bitrateKbps === BITRATE_KBPS ? profile.name : `${profile.name} @ ${bitrateKbps} kbit/s`;
+      ctx.log(`networks: ${label} (${measuredSeconds(profile, ctx.quick)} s)`);
       try {
-        const run = await runProfile(lab, browser, server, profile, ctx.quick);
+        if (serverBitrate !== bitrateKbps) {
+          await server?.stop();
+          server = await startLabServer(lab, ['--source', 'test', '--resolution', '1280x720', '--framerate', '30', '--bitrate', String(bitrateKbps)]);
+          serverBitrate = bitrateKbps;
+        }
+        const run = await runProfile(lab, browser, server!, profile, ctx.quick);
         ctx.log(`  fps ${fpsLine(run.summary.seconds)}`);
-        runs.push(run);
+        runs.push({ ...run, profile: label });
       } catch (err) {
-        failures.push(`${profile.name}: ${(err as Error).message}`);
+        failures.push(`${label}: ${(err as Error).message}`);
       }
     }
   } finally {
@@ -116,10 +132,12 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
     'Profiles:',
     '',
     ...runs.map((r) => `- ${r.profile}: ${r.description}`),
+    '',
+    `Rows with "@ N kbit/s" are controls: the server started with that \`--bitrate\` instead of ${BITRATE_KBPS}.`,
     ...(failures.length ? ['', `Failed: ${failures.join('; ')}`] : []),
   ].join('\n');
   const chart = lineChart({
-    title: `Frames decoded per second at a fixed ${BITRATE_KBPS} kbit/s, per link profile`,
+    title: `Frames decoded per second per link profile (fixed ${BITRATE_KBPS} kbit/s unless labelled)`,
     xLabel: 's after the first 3',
     yLabel: 'frames decoded / s',
     series: runs.map((r) => ({ label: r.profile, points: r.summary.seconds.map((s, i) => [i + 1, s.fps] as const) })),
