@@ -145,6 +145,8 @@ export class NetLab {
     this.bridge = bridge;
     let stderr = '';
     bridge.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    // A write after the bridge died fails here; the exit handler below reports it to the waiting caller.
+    bridge.stdin!.on('error', () => undefined);
     const lines = createInterface({ input: bridge.stdout! });
     lines.on('line', (line) => this.bridgeAnswers.shift()?.resolve(JSON.parse(line) as Record<string, unknown>));
     bridge.once('exit', (code) => {
