@@ -35,7 +35,7 @@ describe('TURN relay in the network lab', { timeout: 180_000 }, () => {
   test('relay-only browser: the selected pair is a relay candidate and video decodes', async (t) => {
     const viewer = await LabViewer.open(browser, server.url, server.wsUrl, { codec: 'H264', relayOnly: true });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 9000));
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
       const pair = await viewer.selectedPair();
       const summary = summarize(await viewer.samples(), 3000);
       t.diagnostic(`selected pair ${JSON.stringify(pair)}; fps per second ${fpsLine(summary.seconds)}; ${summary.meanKbps.toFixed(0)} kbit/s`);
