@@ -36,6 +36,12 @@ export interface LaunchOptions {
   nofile?: number;
   /** --log-level; the server's own default when unset. */
   logLevel?: string;
+  /** Address to listen on (default 127.0.0.1); a non-loopback one needs a token or --insecure-no-auth. */
+  host?: string;
+  /** Port to listen on; by default a free one. */
+  port?: number;
+  /** Starts the process some other way, e.g. inside a network namespace (`ip netns exec`). */
+  spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 }
 
 /**
@@ -46,11 +52,13 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   // Above level info the server does not log "listening", which is where port 0's choice is read:
   // then the port is chosen here and /healthz polled instead.
   const announces = launch.logLevel === undefined || LOGS_LISTENING.has(launch.logLevel);
-  const chosenPort = announces ? 0 : await freePort();
+  const host = launch.host ?? '127.0.0.1';
+  const chosenPort = launch.port ?? (announces ? 0 : await freePort());
+  const start = launch.spawn ?? spawn;
   const nodeArgv = [
     ...(launch.nodeArgs ?? []),
     MAIN,
-    '--host', '127.0.0.1',
+    '--host', host,
     '--port', String(chosenPort),
     '--source', 'test',
     ...(launch.logLevel ? ['--log-level', launch.logLevel] : []),
@@ -59,8 +67,8 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   const options: SpawnOptions = { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT };
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const child: ChildProcess = launch.nofile
-    ? spawn('bash', ['-c', `(ulimit -n ${launch.nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${[process.execPath, ...nodeArgv].map(quote).join(' ')}`], options)
-    : spawn(process.execPath, nodeArgv, options);
+    ? start('bash', ['-c', `(ulimit -n ${launch.nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${[process.execPath, ...nodeArgv].map(quote).join(' ')}`], options)
+    : start(process.execPath, nodeArgv, options);
   const logs: Record<string, unknown>[] = [];
   let stderrText = '';
   let pending = '';
@@ -92,7 +100,7 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   });
   child.stdout!.resume();
 
-  const url = (port: number): string => `http://127.0.0.1:${port}`;
+  const url = (port: number): string => `http://${host}:${port}`;
   const serves = async (): Promise<number> => {
     for (;;) {
       if (await fetch(`${url(chosenPort)}/healthz`).then((r) => r.ok, () => false)) return chosenPort;
@@ -112,7 +120,7 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
     return {
       port,
       url: url(port),
-      wsUrl: `ws://127.0.0.1:${port}/ws`,
+      wsUrl: `ws://${host}:${port}/ws`,
       pid: child.pid!,
       process: child,
       logs,
