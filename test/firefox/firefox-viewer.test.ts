@@ -16,6 +16,7 @@ import {
 } from '../helpers/firefox.js';
 import type { InboundRtp } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import type { StreamgateClient } from '../../src/client/index.js';
 
 /** The server's default --resolution (src/config/load.ts). */
 const SOURCE = { width: 1280, height: 720 };
@@ -47,23 +48,38 @@ function context(inbound: InboundRtp[]): string {
   return `inbound-rtp: ${JSON.stringify(inbound)}\nconsole:\n${consoleLines.slice(-15).join('\n')}\nfirefox stderr:\n${firefox.stderrTail()}`;
 }
 
-function viewerStatus(page: Page): Promise<{ state: string; status: string; audioTracks: number }> {
+interface ViewerStatus {
+  state: string;
+  status: string;
+  audioTracks: number;
+  peer: string;
+  dataChannel: boolean;
+}
+
+function viewerStatus(page: Page): Promise<ViewerStatus> {
   return page.evaluate(() => {
-    const client = (window as unknown as { streamgate: { client: { stream: MediaStream | null } } }).streamgate.client;
+    const client = (window as unknown as { streamgate: { client: StreamgateClient } }).streamgate.client;
     return {
       state: document.body.dataset.state ?? '',
       status: document.getElementById('status-text')?.textContent ?? '',
       audioTracks: client.stream?.getAudioTracks().length ?? 0,
+      peer: client.peerConnection?.connectionState ?? 'none',
+      dataChannel: client.usingDataChannel,
     };
   });
 }
 
-/** The m= line of `kind` and the BUNDLE group of an SDP, e.g. "m=video 0 UDP/TLS/RTP/SAVPF 120 | a=group:BUNDLE 1 2". */
+/**
+ * The m= line of `kind` with its codecs, and the BUNDLE group of an SDP, e.g.
+ * "m=video 0 UDP/TLS/RTP/SAVPF 120 (VP8) | a=group:BUNDLE 1 2".
+ */
 function sectionSummary(sdp: string | null, kind: string): string {
-  const lines = (sdp ?? '').split(/\r?\n/);
-  const m = lines.find((l) => l.startsWith(`m=${kind} `)) ?? `(no m=${kind})`;
-  const bundle = lines.find((l) => l.startsWith('a=group:BUNDLE')) ?? '(no BUNDLE group)';
-  return `${m} | ${bundle}`;
+  const sections = (sdp ?? '').split(/\r?\n(?=m=)/);
+  const bundle = /^a=group:BUNDLE[^\r\n]*/m.exec(sections[0] ?? '')?.[0] ?? '(no BUNDLE group)';
+  const section = sections.find((s) => s.startsWith(`m=${kind} `));
+  if (!section) return `(no m=${kind}) | ${bundle}`;
+  const codecs = [...section.matchAll(/^a=rtpmap:\d+ ([^/\s]+)/gm)].map((m) => m[1]).filter((c) => !/^(rtx|red|ulpfec)$/i.test(c ?? ''));
+  return `${section.split(/\r?\n/)[0]} (${codecs.join(', ')}) | ${bundle}`;
 }
 
 /** PNG width and height from its IHDR chunk. */
@@ -123,7 +139,7 @@ test(
       t.diagnostic(`answer: ${sectionSummary(sdp.local, 'video')}`);
       const inbound = await waitForInbound(page, (i) => decodedVideo(i) !== undefined, 15_000);
       const status = await viewerStatus(page);
-      t.diagnostic(`status "${status.status}"; first decoded frame: ${(await firstDecodedFrameMs(page))?.toFixed(0) ?? 'none'}`);
+      t.diagnostic(`status "${status.status}"; peer connection ${status.peer}; data channel open: ${status.dataChannel}; first decoded frame: ${(await firstDecodedFrameMs(page))?.toFixed(0) ?? 'none'}`);
       const video = decodedVideo(inbound);
       assert.ok(video, `Firefox decoded no video; answer ${sectionSummary(sdp.local, 'video')}\n${context(inbound)}`);
       assert.deepEqual({ width: video.frameWidth, height: video.frameHeight }, SOURCE);

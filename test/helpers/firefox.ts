@@ -124,10 +124,19 @@ export interface FirefoxBrowser {
 }
 
 /**
+ * A page of either driver: puppeteer's (Firefox here) and playwright's (test/helpers/chromium.ts) both fit,
+ * so the readers below serve a test written once for both browsers.
+ */
+export interface ScriptablePage {
+  evaluate<T>(pageFunction: () => T | Promise<T>): Promise<T>;
+}
+
+/**
  * Page-side, before any of the page's scripts: keep every RTCPeerConnection the page creates, and note
  * when the first video frame with a size was decoded (performance.now(), ms since navigation start).
+ * Firefox pages get it from newPage(); a Chromium page from `page.addInitScript(recordPeerConnections)`.
  */
-function recordPeerConnections(): void {
+export function recordPeerConnections(): void {
   const w = window as unknown as RecordingWindow;
   const Native = window.RTCPeerConnection;
   w.__peers = [];
@@ -269,16 +278,16 @@ export function toInboundRtp(entries: readonly Record<string, unknown>[]): Inbou
 }
 
 /** inbound-rtp of the page's latest peer connection (the SDK replaces it after a failure or a reconnect). */
-export async function inboundRtp(page: Page): Promise<InboundRtp[]> {
+export async function inboundRtp(page: ScriptablePage): Promise<InboundRtp[]> {
   const entries = await page.evaluate(async () => {
     const pc = (window as unknown as RecordingWindow).__peers.at(-1);
-    return pc ? [...(await pc.getStats()).values()] as Record<string, unknown>[] : [];
+    return pc ? ([...(await pc.getStats()).values()] as Record<string, unknown>[]) : [];
   });
   return toInboundRtp(entries);
 }
 
 /** Polls inbound-rtp until `done` holds for it; returns the last sample (the caller asserts on it). */
-export async function waitForInbound(page: Page, done: (inbound: InboundRtp[]) => boolean, timeoutMs = 15_000): Promise<InboundRtp[]> {
+export async function waitForInbound(page: ScriptablePage, done: (inbound: InboundRtp[]) => boolean, timeoutMs = 15_000): Promise<InboundRtp[]> {
   const deadline = Date.now() + timeoutMs;
   let inbound = await inboundRtp(page);
   while (!done(inbound) && Date.now() < deadline) {
@@ -293,12 +302,12 @@ export const decodedVideo = (inbound: InboundRtp[]): InboundRtp | undefined =>
   inbound.find((entry) => entry.kind === 'video' && (entry.framesDecoded ?? 0) > 0 && (entry.frameWidth ?? 0) > 0);
 
 /** ms from navigation start to the first decoded video frame with a size, measured in the page; null before. */
-export function firstDecodedFrameMs(page: Page): Promise<number | null> {
+export function firstDecodedFrameMs(page: ScriptablePage): Promise<number | null> {
   return page.evaluate(() => (window as unknown as RecordingWindow).__firstFrameMs);
 }
 
 /** The SDPs of the page's latest peer connection (for a page answering the server: remote = offer, local = answer). */
-export function sessionDescriptions(page: Page): Promise<{ local: string | null; remote: string | null }> {
+export function sessionDescriptions(page: ScriptablePage): Promise<{ local: string | null; remote: string | null }> {
   return page.evaluate(() => {
     const pc = (window as unknown as RecordingWindow).__peers.at(-1);
     return { local: pc?.localDescription?.sdp ?? null, remote: pc?.remoteDescription?.sdp ?? null };
