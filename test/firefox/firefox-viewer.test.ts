@@ -26,8 +26,12 @@ let firefox: FirefoxBrowser;
 const consoleLines: string[] = [];
 
 before(async () => {
-  // Both at once: each takes seconds, and Firefox's startup dominates on a loaded machine.
-  [server, firefox] = await Promise.all([startServer(), launchFirefox()]);
+  // Both at once (each takes seconds), and both settled before failing, so `after` stops whichever started.
+  const started = await Promise.allSettled([
+    startServer().then((s) => (server = s)),
+    launchFirefox().then((f) => (firefox = f)),
+  ]);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
 });
 
 after(async () => {

@@ -47,13 +47,13 @@ export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   'browser.safebrowsing.provider.mozilla.updateURL': '',
   'browser.safebrowsing.provider.google4.updateURL': '',
   'browser.safebrowsing.provider.google.updateURL': '',
-  // No remote settings, Normandy or Nimbus experiments.
+  // No Normandy or Nimbus studies (remote settings: see MOZ_DISABLE_NONLOCAL_CONNECTIONS below).
   'app.normandy.enabled': false,
   'app.normandy.api_url': '',
   'app.shield.optoutstudies.enabled': false,
-  'messaging-system.rsexperimentloader.enabled': false,
-  'services.settings.poll_interval': 86400 * 365,
-  // No Gecko Media Plugin downloads (OpenH264, Widevine): H.264 stays as on a fresh offline install.
+  // No Gecko Media Plugins (OpenH264, Widevine), neither downloaded nor used: WebRTC has no H.264, as on a
+  // fresh offline install and as Debian's own /etc/firefox-esr/firefox-esr.js has it anyway.
+  'media.gmp-gmpopenh264.enabled': false,
   'media.gmp-manager.updateEnabled': false,
   'media.gmp-manager.url': 'data:text/plain,',
   'media.gmp-manager.url.override': 'data:text/plain,',
@@ -61,7 +61,7 @@ export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   'media.gmp-widevinecdm.autoupdate': false,
   'media.gmp-widevinecdm.enabled': false,
   'media.eme.enabled': false,
-  // No DNS-over-HTTPS, push service, geolocation/region lookups, speculative or prefetch connections.
+  // No DNS-over-HTTPS, push service, geolocation/region lookups or link prefetching.
   'network.trr.mode': 5,
   'dom.push.connection.enabled': false,
   'dom.push.serverURL': '',
@@ -70,14 +70,12 @@ export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   'geo.provider.network.url': '',
   'network.dns.disablePrefetch': true,
   'network.prefetch-next': false,
-  'network.predictor.enabled': false,
   // No first-run pages, account, ML-model or translation downloads.
   'browser.aboutwelcome.enabled': false,
   'identity.fxaccounts.enabled': false,
   'browser.ml.enable': false,
   'browser.translations.enable': false,
   'browser.newtabpage.activity-stream.feeds.section.topstories': false,
-  'browser.newtabpage.activity-stream.feeds.snippets': false,
   'browser.topsites.contile.enabled': false,
   'browser.backup.enabled': false,
   'browser.backup.scheduled.enabled': false,
@@ -102,9 +100,9 @@ function killAndRemove(pid: number | undefined, dir: string): void {
 }
 
 /** Pending cleanups for the process-exit hook: a test file that dies mid-way still leaves nothing behind. */
-const open = new Set<() => void>();
+const pendingCleanups = new Set<() => void>();
 process.once('exit', () => {
-  for (const cleanup of open) cleanup();
+  for (const cleanup of pendingCleanups) cleanup();
 });
 
 export interface FirefoxBrowser {
@@ -171,7 +169,7 @@ export async function launchFirefox(): Promise<FirefoxBrowser> {
   const started = performance.now();
   let pid: number | undefined;
   const cleanup = (): void => killAndRemove(pid, dir);
-  open.add(cleanup);
+  pendingCleanups.add(cleanup);
   let browser: Browser;
   try {
     browser = await puppeteer.launch({
@@ -204,14 +202,14 @@ export async function launchFirefox(): Promise<FirefoxBrowser> {
     });
   } catch (error) {
     cleanup();
-    open.delete(cleanup);
+    pendingCleanups.delete(cleanup);
     throw new Error(`launching ${FIREFOX_PATH} failed: ${(error as Error).message}`, { cause: error });
   }
   const child = browser.process();
   pid = child?.pid;
   if (!child || pid === undefined) {
     cleanup();
-    open.delete(cleanup);
+    pendingCleanups.delete(cleanup);
     throw new Error('puppeteer launched Firefox but reports no process');
   }
   const browserPid = pid;
@@ -244,7 +242,7 @@ export async function launchFirefox(): Promise<FirefoxBrowser> {
       await Promise.race([browser.close().catch(() => undefined), patience]);
       clearTimeout(timer);
       cleanup();
-      open.delete(cleanup);
+      pendingCleanups.delete(cleanup);
       await rm(dir, { recursive: true, force: true });
     },
   };
