@@ -178,10 +178,16 @@ export async function launchFirefox(): Promise<FirefoxBrowser> {
       headless: true,
       userDataDir: join(dir, 'profile'),
       extraPrefsFirefox: FIREFOX_PREFS,
-      // Firefox writes caches and its crash-reporter state under HOME/XDG dirs even with --profile; keep
-      // them in the temp dir so nothing outlives the test and a root HOME owned by someone else is no issue.
+      // Firefox writes caches and its crash-reporter state under HOME/XDG dirs even with --profile: keep
+      // them in the temp dir so nothing outlives the test. Run as root (as CI does), Firefox also refuses
+      // to start when HOME or XAUTHORITY belongs to another user ("Running Firefox as root in a regular
+      // user's session is not supported"), e.g. under sudo. Headless needs no X or Wayland display, and
+      // without one it stays off the Xvfb other tests may run.
       env: {
         ...process.env,
+        XAUTHORITY: undefined,
+        DISPLAY: undefined,
+        WAYLAND_DISPLAY: undefined,
         HOME: dir,
         XDG_CONFIG_HOME: join(dir, 'config'),
         XDG_CACHE_HOME: join(dir, 'cache'),
