@@ -164,6 +164,10 @@ interface RecordingWindow {
   __firstFrameMs: number | null;
 }
 
+/**
+ * Starts headless Firefox with a fresh profile in a new temp dir. Pair with `close()` in an `after` hook;
+ * if the test process dies first, its exit hook kills the browser's process group and removes the dir.
+ */
 export async function launchFirefox(): Promise<FirefoxBrowser> {
   const dir = await mkdtemp(join(tmpdir(), 'streamgate-firefox-'));
   const started = performance.now();
