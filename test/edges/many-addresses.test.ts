@@ -31,7 +31,7 @@ describe('many clients from many addresses: the per-address and total limits hol
     await server.stop();
   });
 
-  test(`${ADDRESSES} addresses × ${PER_IP + 1} connections: ${PER_IP} each until ${MAX_PEERS} in all, then SERVER_BUSY/1013`, { timeout: 60_000 }, async () => {
+  test(`${ADDRESSES} addresses × ${PER_IP + 1} connections: ${PER_IP} each until ${MAX_PEERS} in all, then SERVER_BUSY/1013`, { timeout: 60_000 }, async (t) => {
     const rss = new RssWatch(server.process.pid!);
     const good = await GoodClient.start(server.wsUrl);
     const byAddress = new Map<string, Outcome[]>();
@@ -74,7 +74,7 @@ describe('many clients from many addresses: the per-address and total limits hol
 
     // Long enough for the good client's pings to show a stall, if there was one.
     await new Promise((r) => setTimeout(r, 1000));
-    assertUndisturbed(await good.stop(), 'good client while the server fills up');
-    rss.finish('many addresses');
+    t.diagnostic(assertUndisturbed(await good.stop(), 'good client while the server fills up'));
+    t.diagnostic(rss.finish('many addresses'));
   });
 });

@@ -18,7 +18,7 @@ describe('oversized HTTP headers are refused with 431 and the server keeps servi
     await server.stop();
   });
 
-  test('one huge header, many headers, and an upgrade request with a huge cookie: 431 then close', { timeout: 60_000 }, async () => {
+  test('one huge header, many headers, and an upgrade request with a huge cookie: 431 then close', { timeout: 60_000 }, async (t) => {
     const rss = new RssWatch(server.process.pid!);
     const good = await GoodClient.start(server.wsUrl);
     const requests = [
@@ -49,7 +49,7 @@ describe('oversized HTTP headers are refused with 431 and the server keeps servi
     }
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200, 'a normal request still works');
-    assertUndisturbed(await good.stop(), 'good client during oversized headers');
-    rss.finish('oversized headers');
+    t.diagnostic(assertUndisturbed(await good.stop(), 'good client during oversized headers'));
+    t.diagnostic(rss.finish('oversized headers'));
   });
 });

@@ -26,7 +26,7 @@ describe('connections that never finish their HTTP request are dropped and hold 
     await server.stop();
   });
 
-  test('idle TCP, a byte-a-second upgrade request (slowloris) and an idle keep-alive connection', { timeout: 60_000 }, async () => {
+  test('idle TCP, a byte-a-second upgrade request (slowloris) and an idle keep-alive connection', { timeout: 60_000 }, async (t) => {
     const pid = server.process.pid!;
     const baseline = socketCount(pid);
     const rss = new RssWatch(pid);
@@ -75,8 +75,8 @@ describe('connections that never finish their HTTP request are dropped and hold 
     }
     await waitUntil('the server lets go of every dropped socket', () => socketCount(pid) <= baseline + 1, 10_000);
 
-    assertUndisturbed(await good.stop(), 'good client during slow handshakes');
-    rss.finish('slow handshakes');
+    t.diagnostic(assertUndisturbed(await good.stop(), 'good client during slow handshakes'));
+    t.diagnostic(rss.finish('slow handshakes'));
     assert.equal(server.process.exitCode, null, 'the server is still running');
   });
 

@@ -31,7 +31,7 @@ describe('garbage on the TLS port neither crashes nor stalls the server', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('random bytes, plain HTTP, a truncated ClientHello, silent sockets and a silent TLS session; a wss client keeps working', { timeout: 60_000 }, async () => {
+  test('random bytes, plain HTTP, a truncated ClientHello, silent sockets and a silent TLS session; a wss client keeps working', { timeout: 60_000 }, async (t) => {
     const pid = server.process.pid!;
     const wss = `wss://127.0.0.1:${server.port}/ws`;
     const baseline = socketCount(pid);
@@ -81,8 +81,8 @@ describe('garbage on the TLS port neither crashes nor stalls the server', () => 
     assert.ok(quietMs >= HANDSHAKE_TIMEOUT_MS - 500 && quietMs < HANDSHAKE_TIMEOUT_MS + 6000, `a silent TLS session closed after ${quietMs.toFixed(0)} ms`);
     assert.match(quietText, /^(HTTP\/1\.1 408 |$)/, 'a silent TLS session gets 408 or nothing');
     await waitUntil('the server lets go of every garbage socket', () => socketCount(pid) <= baseline + 1, 10_000);
-    assertUndisturbed(await good.stop(), 'wss client during TLS garbage');
-    rss.finish('TLS garbage');
+    t.diagnostic(assertUndisturbed(await good.stop(), 'wss client during TLS garbage'));
+    t.diagnostic(rss.finish('TLS garbage'));
     assert.equal(server.process.exitCode, null, 'the server is still running');
   });
 });

@@ -66,7 +66,8 @@ export class GoodClient {
 }
 
 /** Generous bounds: the machine is shared, so only a real stall (seconds) or lost pongs fail. */
-export function assertUndisturbed(figures: PingFigures, what: string): void {
+/** Returns the one-line summary it judged, for the test's diagnostics. */
+export function assertUndisturbed(figures: PingFigures, what: string): string {
   const sorted = [...figures.rtts].sort((a, b) => a - b);
   const p99 = sorted[Math.floor(sorted.length * 0.99)] ?? NaN;
   const summary = `${what}: ${figures.pongs}/${figures.sent} pongs, p99 ${p99.toFixed(1)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms, longest gap ${figures.maxGapMs.toFixed(0)} ms`;
@@ -74,6 +75,7 @@ export function assertUndisturbed(figures: PingFigures, what: string): void {
   assert.ok(figures.pongs >= figures.sent - 2, `pongs lost — ${summary}`);
   assert.ok(p99 < 1000, `round trips stalled — ${summary}`);
   assert.ok(figures.maxGapMs < 3000, `pongs stopped for a while — ${summary}`);
+  return summary;
 }
 
 /** The server's RSS before, at its largest during, and after an edge; asserts it stayed bounded. */
@@ -89,15 +91,16 @@ export class RssWatch {
   }
 
   /** RSS may grow by at most `duringMiB` at its peak and stay at most `afterMiB` above where it started. */
-  finish(what: string, duringMiB = 200, afterMiB = 120): { beforeMiB: number; peakMiB: number; afterMiB: number } {
+  /** Returns the one-line summary it judged, for the test's diagnostics. */
+  finish(what: string, duringMiB = 200, afterMiB = 120): string {
     clearInterval(this.timer);
     const after = rssBytes(this.pid) ?? 0;
     this.peak = Math.max(this.peak, after);
-    const figures = { beforeMiB: this.before / MiB, peakMiB: this.peak / MiB, afterMiB: after / MiB };
-    const text = `${what}: RSS ${figures.beforeMiB.toFixed(0)} → peak ${figures.peakMiB.toFixed(0)} → ${figures.afterMiB.toFixed(0)} MiB`;
+    const mib = (bytes: number): string => (bytes / MiB).toFixed(0);
+    const text = `${what}: RSS ${mib(this.before)} → peak ${mib(this.peak)} → ${mib(after)} MiB`;
     assert.ok(this.peak - this.before < duringMiB * MiB, `memory grew too much — ${text}`);
     assert.ok(after - this.before < afterMiB * MiB, `memory not given back — ${text}`);
-    return figures;
+    return text;
   }
 }
 
