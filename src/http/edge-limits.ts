@@ -29,13 +29,13 @@ export const EDGE_SERVER_OPTIONS = {
  * choice Node makes when no 'clientError' handler is installed: 431 for headers past --max-http-header-size,
  * 408 for a request that did not arrive within HANDSHAKE_TIMEOUT_MS, 400 for everything else.
  */
-export function clientErrorStatus(code: string | undefined): { status: number; text: string } {
+function clientErrorStatus(code: string | undefined): { status: number; text: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, text: 'Request Header Fields Too Large' };
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return { status: 408, text: 'Request Timeout' };
   return { status: 400, text: 'Bad Request' };
 }
 
-/** Answers a bad request (when the socket can still be written and no response has begun) and closes it. */
+/** Answers a bad request with its status (when the socket can still be written) and closes it. */
 export function refuseBadRequest(err: Error & { code?: string }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
