@@ -9,7 +9,7 @@
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
  *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
- * Benchmarks: ttff, glass, photon, fanout, signaling, encoder, injection; networks only with --only (root).
+ * Benchmarks: ttff, glass, photon, fanout, signaling, encoder, injection, flood, soak; networks only with --only (root).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -21,11 +21,13 @@ import { loadAverage, machineCpuSeconds, treeCpuSeconds } from './lib/proc.js';
 import { ORDER, renderReport, type StoredResults } from './lib/report.js';
 import { runEncoder } from './benchmarks/encoder.js';
 import { runFanout } from './benchmarks/fanout.js';
+import { runFlood } from './benchmarks/flood.js';
 import { runGlass } from './benchmarks/glass.js';
 import { runInjection } from './benchmarks/injection.js';
 import { runNetworks } from './benchmarks/networks.js';
 import { runPhoton } from './benchmarks/photon.js';
 import { runSignaling } from './benchmarks/signaling.js';
+import { runSoak } from './benchmarks/soak.js';
 import { runTtff } from './benchmarks/ttff.js';
 
 export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = {
@@ -36,13 +38,15 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
   photon: runPhoton,
   fanout: runFanout,
   signaling: runSignaling,
+  flood: runFlood,
+  soak: runSoak,
 };
 
 /** Benchmarks run only when named with --only: networks needs root (network namespaces). */
 const ON_REQUEST: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { networks: runNetworks };
 
 /** Bounds the whole run: a wedged benchmark must not hold the machine. */
-const WATCHDOG_MS = { quick: 3 * 60_000, full: 30 * 60_000 };
+const WATCHDOG_MS = { quick: 4 * 60_000, full: 60 * 60_000 };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; json: string | null; write: boolean | null } {
   const quick = argv.includes('--quick');

@@ -23,6 +23,8 @@ export const ORDER: { name: string; heading: string }[] = [
   { name: 'signaling', heading: 'Signaling load' },
   { name: 'encoder', heading: 'Encoder CPU, desktop content' },
   { name: 'injection', heading: 'Input injection' },
+  { name: 'flood', heading: 'Flood: one abuser against everyone else' },
+  { name: 'soak', heading: 'Soak: churn, control and a flood over time' },
 ];
 
 function note(name: string): string {

@@ -1,12 +1,14 @@
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { limitCounter, registry } from '../metrics.js';
 import type { Logger } from '../log.js';
 import type { SignalingServer } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
+import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
 
 export interface HttpOptions {
   webRoot: string;
@@ -70,8 +72,8 @@ export function createHttpServer(options: HttpOptions): Server {
     });
   };
   const server: Server = options.tls
-    ? createHttps({ cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, onRequest)
-    : createHttp(onRequest);
+    ? createHttps({ ...EDGE_SERVER_OPTIONS, cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, onRequest)
+    : createHttp(EDGE_SERVER_OPTIONS, onRequest);
 
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => undefined);
@@ -94,9 +96,15 @@ export function createHttpServer(options: HttpOptions): Server {
       },
     );
   });
-  server.on('clientError', (err, socket) => {
-    options.log.debug({ err: err.message }, 'bad HTTP request');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    options.log.debug({ err: err.message, code: err.code }, 'bad HTTP request');
+    refuseBadRequest(err, socket);
+  });
+  // Garbage on the TLS port (random bytes, plain HTTP) ends the handshake with an error and Node drops the
+  // socket itself; a handshake that never starts only gets this event at the timeout, and would stay open.
+  server.on('tlsClientError', (err: Error & { code?: string }, socket: Duplex) => {
+    options.log.debug({ err: err.message, code: err.code }, 'TLS handshake failed');
+    socket.destroy();
   });
   return server;
 }

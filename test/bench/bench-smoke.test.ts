@@ -19,12 +19,12 @@ interface QuickResults {
 
 const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
-test('every benchmark runs in quick mode and produces figures', { timeout: 240_000 }, async () => {
+test('every benchmark runs in quick mode and produces figures', { timeout: 330_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'streamgate-bench-smoke-'));
   try {
     const json = join(dir, 'quick.json');
     const { stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(process.execPath, [RUN, '--quick', '--json', json], { timeout: 200_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [RUN, '--quick', '--json', json], { timeout: 280_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err && !(err as { code?: unknown }).code) reject(err);
         else resolve({ stdout, stderr });
       });
@@ -32,7 +32,7 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 240_0
     const out = JSON.parse(await readFile(json, 'utf8')) as QuickResults;
     assert.deepEqual(out.failures, [], `benchmarks failed:\n${out.failures.join('\n')}\n--- stderr ---\n${stderr.slice(-4000)}`);
     const byName = new Map(out.results.map((r) => [r.name, r]));
-    assert.deepEqual([...byName.keys()].sort(), ['encoder', 'fanout', 'glass', 'injection', 'photon', 'signaling', 'ttff']);
+    assert.deepEqual([...byName.keys()].sort(), ['encoder', 'fanout', 'flood', 'glass', 'injection', 'photon', 'signaling', 'soak', 'ttff']);
     for (const r of out.results) {
       assert.ok(r.markdown.includes('|'), `${r.name}: a table`);
       for (const c of r.charts) assert.ok(c.bytes > 200, `${r.name}: chart ${c.file} drawn`);
@@ -48,6 +48,10 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 240_0
     assert.ok(f('signaling').profile?.top.length > 0, 'signaling: the CPU profile was read');
     assert.ok(f('encoder').encoders.length === 2 && f('encoder').encoders.every((e: any) => finite(e.cpu)), 'encoder: both codecs measured');
     assert.ok(f('injection').move.n > 0 && f('injection').endToEnd.seen > 0, 'injection: events observed');
+    assert.ok(f('flood').windows.length === 3 && f('flood').windows[0].rtt.n > 0, 'flood: idle, flood and bare-flood windows measured');
+    assert.ok(f('flood').windows.slice(1).every((w: any) => w.flood.bytesSent > 0 && finite(w.serverCpu)), 'flood: the flood ran against both servers');
+    assert.ok(f('soak').samples.length >= 5 && f('soak').samples.every((s: any) => finite(s.rssMiB) && finite(s.fds)), 'soak: sampled throughout');
+    assert.ok(finite(f('soak').slopesPerMinute.rssMiB), 'soak: slopes stated');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
