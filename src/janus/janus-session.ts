@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { logger, type Logger } from '../log.js';
-import { JanusError, describeRequest } from './janus-error.js';
+import { JANUS_SESSION_NOT_FOUND, JanusError, describeRequest } from './janus-error.js';
 import { JanusEventSchema, JanusReplySchema, type JanusEvent } from './janus-replies.js';
 
 export interface JanusSessionOptions {
@@ -198,11 +198,12 @@ export class JanusSession extends EventEmitter<SessionEvents> {
       case 'keepalive':
         return;
       case 'error':
-      case 'timeout': {
-        const error = event.janus === 'error' ? event.error : { code: 0, reason: 'Janus timed the session out' };
-        this.end(new JanusError('core', event.janus === 'error' ? error.code : 0, error.reason, 'long poll'));
+        this.end(new JanusError('core', event.error.code, event.error.reason, 'long poll'));
         return;
-      }
+      case 'timeout':
+        // From here on Janus answers every request of the session with this code.
+        this.end(new JanusError('core', JANUS_SESSION_NOT_FOUND, 'Janus timed the session out', 'long poll'));
+        return;
       case 'event': {
         const waiting = event.transaction === undefined ? undefined : this.pending.get(event.transaction);
         if (waiting && event.transaction !== undefined) {

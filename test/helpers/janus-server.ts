@@ -16,6 +16,8 @@ const LIB_DIR = '/usr/lib/x86_64-linux-gnu/janus';
 export interface JanusServerOptions {
   /** Ports the streaming plugin picks mountpoint ports from when a create asks for port 0. */
   mountpointPorts?: { min: number; max: number };
+  /** Seconds without a request after which Janus drops a session (30 unless given). */
+  sessionTimeoutS?: number;
 }
 
 /** A free TCP port on loopback (released again before Janus binds it: a small race, acceptable in tests). */
@@ -57,6 +59,7 @@ export class JanusServer {
     readonly adminKey: string,
     readonly mountpointPorts: { min: number; max: number },
     readonly iceAddress: string,
+    readonly sessionTimeoutS: number,
   ) {}
 
   /** Writes the configuration and starts Janus; resolves once its HTTP API answers `info`. */
@@ -70,6 +73,7 @@ export class JanusServer {
         `admin-${Math.random().toString(36).slice(2)}`,
         options.mountpointPorts ?? randomRange(41000, 9000),
         hostAddress(),
+        options.sessionTimeoutS ?? 30,
       );
       server.writeConfig();
       await server.launch();
@@ -122,7 +126,7 @@ export class JanusServer {
   debug_colors = false
   api_secret = "${this.apiSecret}"
   admin_secret = "${this.adminKey}"
-  session_timeout = 30
+  session_timeout = ${this.sessionTimeoutS}
 }
 media: {
   rtp_port_range = "${webrtcPorts.min}-${webrtcPorts.max}"
