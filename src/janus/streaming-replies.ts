@@ -51,7 +51,8 @@ export const InfoSchema = z.object({
           codec: z.string().optional(),
           fmtp: z.string().optional(),
           port: z.number().int().optional(),
-          rtcp_port: z.number().int().optional(),
+          /** Spelt so in `info`; the `created` reply says `rtcp_port`. */
+          rtcpport: z.number().int().optional(),
         }),
       )
       .default([]),
