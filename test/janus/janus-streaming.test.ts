@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { after, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { JanusError } from '../../src/janus/janus-error.js';
 import { JanusSession } from '../../src/janus/janus-session.js';
@@ -69,7 +69,11 @@ class ForwardedEncoder {
     return header.timestamp === this.starving.timestamp;
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const exited = once(this.child, 'exit');
       this.child.kill('SIGTERM');
@@ -104,8 +108,12 @@ describe('Janus streaming plugin driven by src/janus, viewed in headless Chromiu
     janus = await JanusServer.start();
     browser = await launchChromium();
   });
+  // Each test's encoders stop with it: Janus gives a destroyed mountpoint's ports to the next one it creates,
+  // and an encoder still sending there would mix its RTP into the next test's stream.
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  });
   after(async () => {
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
     await browser?.close();
     const pid = janus?.pid;
     await janus?.dispose();
@@ -119,7 +127,7 @@ describe('Janus streaming plugin driven by src/janus, viewed in headless Chromiu
   }
 
   for (const codec of ['H264', 'VP8'] as const satisfies readonly VideoCodec[]) {
-    test(`${codec}: a mountpoint fed by our encoders plays in Chromium at the source's size, and Janus's keyframe requests reach us`, async () => {
+    test(`${codec}: a mountpoint fed by our encoders plays in Chromium at the source's size, and Janus's keyframe requests reach us, a new encoder SSRC plays on`, async () => {
       const { session, admin } = await connect();
       const mountpoint = await admin.create(
         { description: `test ${codec}`, video: { codec, port: 0, rtcpPort: 0 }, audio: { port: 0 } },
@@ -128,10 +136,8 @@ describe('Janus streaming plugin driven by src/janus, viewed in headless Chromiu
       assert.ok(mountpoint.video?.port && mountpoint.video.rtcpPort && mountpoint.audio?.port, `ports: ${JSON.stringify(mountpoint)}`);
       const keyframes = await KeyframeRequests.open(mountpoint.video.rtcpPort);
       cleanups.push(() => keyframes.close());
-      const videoEncoder = await ForwardedEncoder.start(
-        { kind: 'video', source: { kind: 'test' }, codec, width: WIDTH, height: HEIGHT, framerate: 30, bitrateKbps: 1500 },
-        mountpoint.video.port,
-      );
+      const videoSpec: StreamSpec = { kind: 'video', source: { kind: 'test' }, codec, width: WIDTH, height: HEIGHT, framerate: 30, bitrateKbps: 1500 };
+      const videoEncoder = await ForwardedEncoder.start(videoSpec, mountpoint.video.port);
       cleanups.push(() => videoEncoder.stop());
       const audioEncoder = await ForwardedEncoder.start({ kind: 'audio', source: { kind: 'test' } }, mountpoint.audio.port);
       cleanups.push(() => audioEncoder.stop());
@@ -186,6 +192,14 @@ describe('Janus streaming plugin driven by src/janus, viewed in headless Chromiu
       videoEncoder.starveOfKeyframes(codec);
       await waitUntil("the viewer's keyframe request arrives through Janus", () => keyframes.requests > before, 20_000);
       videoEncoder.starveOfKeyframes(undefined);
+
+      // A restarted encoder worker sends with another SSRC: Janus follows it and the viewer keeps decoding.
+      await videoEncoder.stop();
+      const restarted = await ForwardedEncoder.start(videoSpec, mountpoint.video.port);
+      cleanups.push(() => restarted.stop());
+      const decodedBefore = video(await peer.inboundRtp())?.framesDecoded ?? 0;
+      const resumed = await peer.waitForInbound((i) => (video(i)?.framesDecoded ?? 0) > decodedBefore + 30, 20_000);
+      assert.ok((video(resumed)?.framesDecoded ?? 0) > decodedBefore + 30, `decoding goes on after the SSRC change: ${JSON.stringify(resumed)}`);
 
       const hungUp = once(viewer, 'hangup');
       await viewer.hangup();
