@@ -1,3 +1,4 @@
+export { JanusAdmin, type JanusAdminOptions, type SentMedia } from './janus-admin.js';
 export { JanusError, JANUS_SESSION_NOT_FOUND, STREAMING_NO_SUCH_MOUNTPOINT } from './janus-error.js';
 export { JanusGateway, type JanusGatewayOptions, type OwnMountpoint } from './janus-gateway.js';
 export { JanusSession, type JanusSessionOptions } from './janus-session.js';

@@ -55,6 +55,7 @@ export class JanusServer {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    readonly adminPort: number,
     readonly apiSecret: string,
     readonly adminKey: string,
     readonly mountpointPorts: { min: number; max: number },
@@ -66,9 +67,13 @@ export class JanusServer {
   static async start(options: JanusServerOptions = {}): Promise<JanusServer> {
     const dir = mkdtempSync(join(tmpdir(), 'streamgate-janus-'));
     try {
+      const port = await freePort();
+      let adminPort = await freePort();
+      while (adminPort === port) adminPort = await freePort();
       const server = new JanusServer(
         dir,
-        await freePort(),
+        port,
+        adminPort,
         `api-${Math.random().toString(36).slice(2)}`,
         `admin-${Math.random().toString(36).slice(2)}`,
         options.mountpointPorts ?? randomRange(41000, 9000),
@@ -86,6 +91,11 @@ export class JanusServer {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/janus`;
+  }
+
+  /** The admin API (its secret is `adminKey`, as the streaming plugin's admin key is). */
+  get adminUrl(): string {
+    return `http://127.0.0.1:${this.adminPort}/admin`;
   }
 
   get pid(): number | undefined {
@@ -150,7 +160,11 @@ loggers: {}
   https = false
 }
 admin: {
-  admin_http = false
+  admin_base_path = "/admin"
+  admin_http = true
+  admin_port = ${this.adminPort}
+  admin_ip = "127.0.0.1"
+  admin_https = false
 }
 cors: {}
 `,

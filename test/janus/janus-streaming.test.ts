@@ -4,6 +4,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { JanusAdmin } from '../../src/janus/janus-admin.js';
 import { JanusError } from '../../src/janus/janus-error.js';
 import { JanusSession } from '../../src/janus/janus-session.js';
 import { KeyframeRequests } from '../../src/janus/keyframe-requests.js';
@@ -176,6 +177,14 @@ describe('Janus streaming plugin driven by src/janus, viewed in headless Chromiu
       );
       assert.ok(statuses.includes('starting') || statuses.includes('started'), `statuses: ${statuses.join(', ')}`);
       assert.equal((await admin.info(mountpoint.id)).viewers, 1);
+      // What Janus itself counts for this viewer, through its admin API.
+      const sent = await new JanusAdmin({ url: janus.adminUrl, adminSecret: janus.adminKey }).sentMedia(session.id, viewer.id);
+      const sentVideo = sent.find((m) => m.mid === VIDEO_MID);
+      const sentAudio = sent.find((m) => m.mid === AUDIO_MID);
+      assert.equal(sentVideo?.codec, codec.toLowerCase(), JSON.stringify(sent));
+      assert.ok((sentVideo?.packets ?? 0) >= (video(inbound)?.packetsReceived ?? Infinity) * 0.9, `Janus sent what Chromium received: ${JSON.stringify(sent)}`);
+      assert.ok((sentVideo?.bitrateKbps ?? 0) > 0, JSON.stringify(sent));
+      assert.ok((sentAudio?.packets ?? 0) > 0, JSON.stringify(sent));
       // Janus asks the source for a keyframe when a viewer starts…
       await waitUntil('a keyframe request arrives on our RTCP socket', () => keyframes.requests > 0, 10_000);
       // …and relays its viewers' PLIs (at most one a second). Our gst-launch encoder cannot answer them, so
