@@ -14,7 +14,7 @@ const LATCH_INTERVAL_MS = 2_000;
 const LATCH_SSRC = 0x5354_4754;
 
 interface KeyframeRequestEvents {
-  /** A viewer of the mountpoint (or Janus itself, for a new viewer) wants a keyframe. */
+  /** A viewer of the mountpoint wants a keyframe (Janus relays at most one request a second). */
   keyframe: ['pli' | 'fir'];
   /** The lowest bitrate (bit/s) the mountpoint's viewers asked for. */
   remb: [number];

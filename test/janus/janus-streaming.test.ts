@@ -185,10 +185,10 @@ describe('Janus streaming plugin driven by src/janus, viewed in headless Chromiu
       assert.ok((sentVideo?.packets ?? 0) >= (video(inbound)?.packetsReceived ?? Infinity) * 0.9, `Janus sent what Chromium received: ${JSON.stringify(sent)}`);
       assert.ok((sentVideo?.bitrateKbps ?? 0) > 0, JSON.stringify(sent));
       assert.ok((sentAudio?.packets ?? 0) > 0, JSON.stringify(sent));
-      // Janus asks the source for a keyframe when a viewer starts…
+      // Chromium asks for a keyframe until it has one, and Janus relays that…
       await waitUntil('a keyframe request arrives on our RTCP socket', () => keyframes.requests > 0, 10_000);
-      // …and relays its viewers' PLIs (at most one a second). Our gst-launch encoder cannot answer them, so
-      // the viewer is cut off from every keyframe: it keeps asking until a request comes through.
+      // …and any later PLI of its viewers (at most one a second). Our gst-launch encoder cannot answer them,
+      // so the viewer is cut off from every keyframe: it keeps asking until a request comes through.
       let before = -1;
       // First a quiet spell, so that no request of the start (Janus defers one that comes within a second of
       // the last) is counted as the viewer's.
