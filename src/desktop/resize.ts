@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { promisify } from 'node:util';
 import { logger } from '../log.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import type { ScreenSize } from './virtual-desktop.js';
+import type { ScreenSize } from './screen-size.js';
 
 const log = logger('desktop.resize');
 const run = promisify(execFile);

@@ -92,3 +92,30 @@ describe('ScreenResizer: the desktop screen resized through RandR', () => {
     await resizer.resize(1280, 720);
   });
 });
+
+describe('VirtualDesktop maxSize: a screen that can grow past its start size', () => {
+  let desktop: VirtualDesktop;
+
+  before(async () => {
+    desktop = new VirtualDesktop({ width: 800, height: 600, maxSize: { width: 1600, height: 1000 }, app: null, audio: false });
+    await desktop.start();
+  });
+
+  after(async () => {
+    await desktop?.stop();
+  });
+
+  it('starts at its size, grows up to the maximum and no further', async () => {
+    assert.deepEqual(desktop.size, { width: 800, height: 600 });
+    assert.deepEqual(await freshRootSize(desktop.display), { width: 800, height: 600 });
+    const resizer = new ScreenResizer(() => desktop.display);
+    assert.deepEqual((await resizer.query()).maximum, { width: 1600, height: 1000 });
+    assert.deepEqual(await resizer.resize(1440, 900), { width: 1440, height: 900 });
+    assert.deepEqual(await resizer.resize(4000, 4000), { width: 1600, height: 1000 });
+    assert.equal(await xdpyinfoSize(desktop.display), '1600x1000');
+  });
+
+  it('refuses a maximum smaller than the size', () => {
+    assert.throws(() => new VirtualDesktop({ width: 800, height: 600, maxSize: { width: 640, height: 600 } }), RangeError);
+  });
+});
