@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { logger } from '../log.js';
 import { terminate, tail } from '../process/child-process.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import { XConnection } from '../x11/x11-connection.js';
 import { internAtom, SelectionEventMask, XFixes } from '../x11/xfixes.js';
 
@@ -72,6 +73,8 @@ interface Server {
 export class DesktopClipboard extends EventEmitter<ClipboardEvents> {
   private readonly servers = new Map<SelectionName, Server>();
   private readonly readers = new Set<ChildProcess>();
+  /** One set at a time: a selection's owner window is told apart by being the first owner after its xclip started. */
+  private readonly writes = new SerialQueue();
   readonly maxBytes: number;
   private readonly timeoutMs: number;
 
@@ -179,7 +182,11 @@ export class DesktopClipboard extends EventEmitter<ClipboardEvents> {
     await this.serve('clipboard', png, 'image/png');
   }
 
-  private async serve(selection: SelectionName, data: Buffer, target: string | null): Promise<void> {
+  private serve(selection: SelectionName, data: Buffer, target: string | null): Promise<void> {
+    return this.writes.push(() => this.startServer(selection, data, target));
+  }
+
+  private async startServer(selection: SelectionName, data: Buffer, target: string | null): Promise<void> {
     if (data.length > this.maxBytes) throw new ClipboardError('too-large', `${data.length} bytes is more than the clipboard's ${this.maxBytes}`);
     if (this.conn.closed) throw new ClipboardError('failed', `the X connection to ${this.display} is closed`);
     // xclip reads a file (the tether keeps stdin as its lifeline); the file goes once xclip owns the selection.
