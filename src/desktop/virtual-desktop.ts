@@ -8,14 +8,13 @@ import { RestartBackoff } from '../process/restart-backoff.js';
 import { spawnTethered } from '../process/spawn-tethered.js';
 import { environmentFor, homeFor, unprivilegedAccount, type ChildHome, type UserAccount } from '../process/user-account.js';
 import { PulseAudioServer, pulseAudioInstalled } from './pulse-audio-server.js';
+import { ScreenResizer } from './resize.js';
+import type { ScreenSize } from './screen-size.js';
 import { EventMask, XConnection, XEvent, type XRawEvent } from '../x11/x11-connection.js';
 
 const log = logger('desktop.virtual');
 
-export interface ScreenSize {
-  width: number;
-  height: number;
-}
+export type { ScreenSize };
 
 /** A readable terminal: a TrueType font, UTF-8, sized to the screen by the desktop once mapped. */
 export const DEFAULT_APP: readonly string[] = ['xterm', '-u8', '-fa', 'DejaVu Sans Mono', '-fs', '13', '-bg', 'black', '-fg', 'gray90', '-title', 'streamgate'];
@@ -23,6 +22,12 @@ export const DEFAULT_APP: readonly string[] = ['xterm', '-u8', '-fa', 'DejaVu Sa
 export interface VirtualDesktopOptions {
   width?: number;
   height?: number;
+  /**
+   * The largest the screen may become through RandR (ScreenResizer): Xvfb's framebuffer is made this
+   * size, and the screen is switched to width x height (made even) once Xvfb is up. Default: width x
+   * height, and the screen can only shrink.
+   */
+  maxSize?: ScreenSize;
   /**
    * What runs inside: an argv array (run directly), a command line string (run with `sh -c`), or null
    * for an empty screen. The plain string `'xterm'` and `undefined` both mean DEFAULT_APP.
@@ -109,6 +114,10 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       throw new RangeError(`bad desktop size ${width}x${height}`);
     }
     this.currentSize = { width, height };
+    const largest = options.maxSize;
+    if (largest && !(Number.isInteger(largest.width) && Number.isInteger(largest.height) && largest.width >= width && largest.height >= height && largest.width <= 16384 && largest.height <= 16384)) {
+      throw new RangeError(`bad maximum desktop size ${largest.width}x${largest.height} for a ${width}x${height} desktop`);
+    }
     const app = options.app === undefined || options.app === 'xterm' ? DEFAULT_APP : options.app;
     this.appArgv = app === null ? null : typeof app === 'string' ? ['/bin/sh', '-c', app] : [...app];
     const { min, max } = options.restartDelayMs ?? { min: 250, max: 5000 };
@@ -236,7 +245,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       '1',
       '-screen',
       '0',
-      `${width}x${height}x24`,
+      `${this.options.maxSize?.width ?? width}x${this.options.maxSize?.height ?? height}x24`,
       '-noreset',
       '-nolisten',
       'tcp',
@@ -284,6 +293,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       monitor.setAutoRepeat(false);
       monitor.selectInput(monitor.root, EventMask.StructureNotify | EventMask.SubstructureNotify);
       if (this.options.freeVendorKeycodes !== false) await freeVendorKeycodes(monitor);
+      if (this.options.maxSize) await new ScreenResizer(() => display).resize(width, height);
       const geometry = await monitor.getGeometry();
       this.currentSize = { width: geometry.width, height: geometry.height };
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Xvfb on ${display} exited while starting`);
