@@ -5,7 +5,7 @@
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../test/helpers/chromium.js';
-import { SERVER_VERSION } from '../../src/version.js';
+import { CLIENT_VERSION } from '../../src/client/index.js';
 import { ROOT } from './paths.js';
 import { descendants, commandLine } from './proc.js';
 
@@ -22,7 +22,7 @@ export function agentBundle(): Promise<string> {
     target: ['chrome120'],
     // The SDK's version written in, as scripts/build-web.mjs does; esbuild would still warn about the
     // Node fallback's import.meta (in an iife), which the define makes dead code.
-    define: { STREAMGATE_VERSION: JSON.stringify(SERVER_VERSION) },
+    define: { STREAMGATE_VERSION: JSON.stringify(CLIENT_VERSION) },
     logOverride: { 'empty-import-meta': 'silent' },
     write: false,
     logLevel: 'warning',
