@@ -53,6 +53,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       connectionChanged: () => this.updateLive(),
       answered: () => this.streamRequest.answered(),
       failed: (error) => this.streamRequest.fail(error),
+      refused: (sections) => this.streamRequest.refused(sections),
     });
   }
 

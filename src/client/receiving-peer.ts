@@ -7,6 +7,7 @@
 import type { ClientMessageData, IceCandidate } from '../protocol/index.js';
 import { INPUT_CHANNEL_LABEL } from '../protocol/constants.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { rejectedSections, type RejectedSection } from './codec-support.js';
 import type { ClientContext } from './context.js';
 import type { StreamgateError } from './errors.js';
 import type { WelcomeData } from './events.js';
@@ -29,6 +30,8 @@ export interface PeerHooks {
   answered(): void;
   /** The offer could not be answered, even with a new peer connection. */
   failed(error: StreamgateError): void;
+  /** The browser refused sections of the offer (no codec it can decode): the answer was not sent, the peer connection is closed. */
+  refused(sections: RejectedSection[]): void;
 }
 
 /** The four candidate fields, the same on the wire and in RTCIceCandidateInit. */
@@ -263,6 +266,13 @@ export class ReceivingPeer {
     await pc.setLocalDescription(answer);
     if (this.pc !== pc) return;
     const local = pc.localDescription ?? answer;
+    // An answer refusing a section would only kill the transport it shares (BUNDLE): ask for another offer instead.
+    const refused = rejectedSections(sdp, local.sdp ?? '');
+    if (refused.length > 0) {
+      this.close();
+      this.hooks.refused(refused);
+      return;
+    }
     this.signaling.sendNow('answer', { sdp: { type: 'answer', sdp: local.sdp ?? '' } });
     const held = this.heldLocalCandidates ?? [];
     this.heldLocalCandidates = null;
