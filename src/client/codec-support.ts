@@ -71,7 +71,7 @@ function sections(sdp: string): Section[] {
     });
 }
 
-/** The audio and video sections offered (port ≠ 0) that `answer` rejects (port 0), matched by position as SDP requires. */
+/** The audio and video sections offered (port ≠ 0) that `answer` (created or applied) rejects (port 0), matched by position as SDP requires. */
 export function rejectedSections(offer: string, answer: string): RejectedSection[] {
   const offered = sections(offer);
   const answered = sections(answer);

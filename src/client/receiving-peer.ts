@@ -263,21 +263,33 @@ export class ReceivingPeer {
     this.remoteReady = true;
     for (const c of this.pendingRemoteCandidates.splice(0)) await this.addRemoteCandidate(pc, c);
     const answer = await pc.createAnswer();
-    await pc.setLocalDescription(answer);
-    if (this.pc !== pc) return;
-    const local = pc.localDescription ?? answer;
-    // An answer refusing a section would only kill the transport it shares (BUNDLE): ask for another offer instead.
-    const refused = rejectedSections(sdp, local.sdp ?? '');
+    // An answer refusing a section would kill the transport it shares (BUNDLE), and with it a stream
+    // already playing: the offer is rolled back instead, and another one asked for.
+    const refused = rejectedSections(sdp, answer.sdp ?? '');
     if (refused.length > 0) {
-      this.close();
+      await this.rollBack(pc);
       this.hooks.refused(refused);
       return;
     }
+    await pc.setLocalDescription(answer);
+    if (this.pc !== pc) return;
+    const local = pc.localDescription ?? answer;
     this.signaling.sendNow('answer', { sdp: { type: 'answer', sdp: local.sdp ?? '' } });
     const held = this.heldLocalCandidates ?? [];
     this.heldLocalCandidates = null;
     for (const c of held) this.sendLocalCandidate(c);
     this.hooks.answered();
+  }
+
+  /** Back to the last agreed state (the stream playing before this offer keeps playing); a stack that cannot roll back starts afresh. */
+  private async rollBack(pc: RTCPeerConnection): Promise<void> {
+    this.heldLocalCandidates = null;
+    try {
+      await pc.setRemoteDescription({ type: 'rollback' });
+    } catch (err) {
+      this.context.options.logger.debug('streamgate: rollback refused, closing the peer connection', err);
+      if (this.pc === pc) this.close();
+    }
   }
 
   private async addRemoteCandidate(pc: RTCPeerConnection, c: RTCIceCandidateInit): Promise<void> {

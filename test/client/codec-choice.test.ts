@@ -81,6 +81,7 @@ test('an answer with m=video 0 names the refused video section and what was offe
 /** A browser peer connection that, like Firefox without OpenH264, refuses H.264 video and takes VP8. */
 class VP8OnlyPeerConnection {
   static created = 0;
+  static rollbacks = 0;
   signalingState = 'stable';
   connectionState = 'new';
   localDescription: { type: string; sdp: string } | null = null;
@@ -92,14 +93,17 @@ class VP8OnlyPeerConnection {
   constructor() {
     VP8OnlyPeerConnection.created++;
   }
-  async setRemoteDescription(d: { sdp: string }): Promise<void> {
-    this.remote = d.sdp;
+  async setRemoteDescription(d: { type: string; sdp?: string }): Promise<void> {
+    if (d.type === 'rollback') VP8OnlyPeerConnection.rollbacks++;
+    this.remote = d.sdp ?? '';
+    this.signalingState = d.type === 'rollback' ? 'stable' : 'have-remote-offer';
   }
   async createAnswer(): Promise<{ type: string; sdp: string }> {
     return { type: 'answer', sdp: /H264/.test(this.remote) ? REFUSING_ANSWER : accepting(this.remote) };
   }
   async setLocalDescription(d: { type: string; sdp: string }): Promise<void> {
     this.localDescription = d;
+    this.signalingState = 'stable';
   }
   async addIceCandidate(): Promise<void> {}
   close(): void {
@@ -110,6 +114,7 @@ class VP8OnlyPeerConnection {
 const g = globalThis as { RTCRtpReceiver?: unknown };
 afterEach(() => {
   delete g.RTCRtpReceiver;
+  VP8OnlyPeerConnection.created = VP8OnlyPeerConnection.rollbacks = 0;
   MemorySocket.all = [];
 });
 
@@ -161,7 +166,11 @@ test('a refused video section is an UNSUPPORTED_CODEC error naming it, and the o
     socket.receive(offerMessage('VP8', 2));
     await answered;
     assert.equal(socket.ofType('answer').length, 1);
-    assert.equal(VP8OnlyPeerConnection.created, 2, 'the refused offer\'s peer connection was replaced');
+    assert.deepEqual(
+      { created: VP8OnlyPeerConnection.created, rollbacks: VP8OnlyPeerConnection.rollbacks },
+      { created: 1, rollbacks: 1 },
+      'the refused offer was rolled back, and the same peer connection answered the next',
+    );
   } finally {
     await client.disconnect();
   }
