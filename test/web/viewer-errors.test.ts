@@ -1,13 +1,14 @@
 /**
  * The viewer when things are not simply fine, in headless Chromium against the real server with its
  * own desktop and an access token (`--source virtual --auth-token`): a wrong or missing token says how
- * to get in, and a second viewer watches while the first has control, says who has it and offers to
- * ask for it, and gets it once the first leaves.
+ * to get in, a killed capture worker says the desktop is restarting, and a second viewer watches while
+ * the first has control, says who has it and offers to ask for it, and gets it once the first leaves.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
+import { descendants } from '../helpers/processes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { StreamgateClient } from '../../src/client/index.js';
 
@@ -84,6 +85,21 @@ test('no token: the page says the server needs one and where it goes', async () 
   try {
     const s = await waitShown(page, 'access refused', (x) => x.state === 'closed' && /Access refused/.test(x.status));
     assert.match(s.status, /this server needs an access token\. Open the link with \?token=…/);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the capture worker killed: the page says the desktop is restarting, then plays again by itself', async () => {
+  const page = await open(`?token=${TOKEN}`);
+  try {
+    await waitShown(page, 'live', (x) => x.state === 'live' && /^Live · \d+×\d+/.test(x.status));
+    const capture = descendants(server.process.pid!).find((p) => p.command.includes('pipeline-worker') && p.command.includes('ximagesrc'));
+    assert.ok(capture, 'an X capture worker runs');
+    process.kill(capture.pid, 'SIGKILL');
+    const s = await waitShown(page, 'the restart explained', (x) => /desktop is restarting/.test(x.status));
+    assert.equal(s.status, 'The desktop is restarting; the picture comes back by itself in a few seconds.');
+    await waitShown(page, 'live again, the message gone', (x) => x.state === 'live' && /^Live · \d+×\d+/.test(x.status), 45_000);
   } finally {
     await page.close();
   }
