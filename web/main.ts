@@ -1,9 +1,11 @@
 /**
  * The viewer at `/`: connects to this origin's /ws, plays the stream, forwards input, and says
- * plainly what is going on (connecting, live, reconnecting in N s, the server's error).
+ * plainly what is going on (connecting, live, reconnecting in N s, what went wrong and what to do,
+ * who has control); the words are in messages.ts.
  * Test hooks: `document.body.dataset.state`, `body.playing`, and `window.streamgate`.
  */
-import { StreamgateClient, type MediaStatsSummary, type StateChange, type StreamgateError } from '../src/client/index.js';
+import { StreamgateClient, StreamgateError, decodableVideoCodecs, type MediaStatsSummary, type StateChange } from '../src/client/index.js';
+import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
 type Codec = (typeof CODECS)[number];
@@ -42,6 +44,7 @@ const btnKeyboard = el<HTMLButtonElement>('btn-keyboard');
 const btnStats = el<HTMLButtonElement>('btn-stats');
 const btnAudio = el<HTMLButtonElement>('btn-audio');
 const btnFullscreen = el<HTMLButtonElement>('btn-fullscreen');
+const btnControl = el<HTMLButtonElement>('btn-control');
 const statsPanel = el('stats');
 
 const params = new URLSearchParams(location.search);
@@ -49,7 +52,11 @@ const toCodec = (v: string | null): Codec | null => {
   const up = (v ?? '').toUpperCase();
   return (CODECS as readonly string[]).includes(up) ? (up as Codec) : null;
 };
-let codec: Codec = toCodec(params.get('codec')) ?? toCodec(store.get(KEYS.codec)) ?? 'H264';
+// A codec this browser cannot decode (Firefox without OpenH264 has no H.264) would get no picture at all.
+const decodable = decodableVideoCodecs();
+const playable = (c: Codec): boolean => !decodable || decodable.has(c);
+const asked = toCodec(params.get('codec')) ?? toCodec(store.get(KEYS.codec));
+let codec: Codec = asked && playable(asked) ? asked : (CODECS.find(playable) ?? 'H264');
 const preferences = (c: Codec): string[] => [c, ...CODECS.filter((x) => x !== c)];
 const token = params.get('token');
 // With auth on, the page is opened as /?token=…; the same token opens the WebSocket.
@@ -68,51 +75,38 @@ const client = new StreamgateClient({
 // ------------------------------------------------------------------ status
 
 let state: StateChange = { state: 'idle', previous: 'idle' };
-/** Whether this viewer's input reaches the desktop (welcome's input_enabled, then `control` updates). */
-let inputEnabled = true;
+let welcomed = false;
+/** Why this viewer's input does not reach the desktop, or null when it does. */
+let viewOnly: ViewOnly | null = null;
 let lastError: StreamgateError | null = null;
-/** A server error stays in the status line at least this long, even while live (e.g. RATE_LIMITED). */
+/** An error stays in the status line at least this long, even while live (e.g. RATE_LIMITED). */
 const ERROR_SHOWN_MS = 8000;
 let errorUntil = 0;
 let errorTimer: ReturnType<typeof setTimeout> | null = null;
 let countdown: ReturnType<typeof setInterval> | null = null;
 
-function describeState(): { status: string; curtain: string } {
-  const s = state;
-  switch (s.state) {
-    case 'idle':
-    case 'connecting':
-      return { status: s.attempt ? `Connecting… (attempt ${s.attempt})` : 'Connecting…', curtain: 'Connecting to the server…' };
-    case 'open':
-      return { status: 'Connected · waiting for video…', curtain: 'Connected. Waiting for video…' };
-    case 'live': {
-      const res = video.videoWidth ? ` · ${video.videoWidth}×${video.videoHeight}` : '';
-      return { status: `Live${res}${inputEnabled ? '' : ' · view only'}`, curtain: 'Starting video…' };
-    }
-    case 'reconnecting': {
-      const secs = Math.max(0, Math.ceil(((s.retryAt ?? Date.now()) - Date.now()) / 1000));
-      const text = secs > 0 ? `Connection lost · reconnecting in ${secs} s…` : 'Connection lost · reconnecting…';
-      return { status: text, curtain: text };
-    }
-    case 'closed': {
-      const why = s.error?.message ?? 'Disconnected.';
-      return { status: why, curtain: `${why} Reload the page to connect again.` };
-    }
-  }
-}
-
 function render(): void {
   body.dataset.state = state.state;
-  let { status, curtain } = describeState();
+  const videoSize = video.videoWidth ? ` · ${video.videoWidth}×${video.videoHeight}` : '';
+  let { status, curtain } = describeState(state, { welcomed, videoSize, viewOnly });
   const showError = lastError !== null && state.state !== 'reconnecting' && (state.state !== 'live' || Date.now() < errorUntil);
   body.classList.toggle('has-error', showError || state.state === 'closed');
   if (showError && lastError) {
-    status = `Error: ${lastError.message}`;
-    curtain = lastError.message;
+    status = describeError(lastError, { hasToken: token !== null });
+    curtain = status.replace(/^Error: /, '');
   }
   statusText.textContent = status;
   statusText.parentElement!.title = status;
   curtainText.textContent = curtain;
+  btnControl.hidden = !(viewOnly && (viewOnly.why === 'unknown' || viewOnly.why === 'other'));
+}
+
+function showError(e: StreamgateError): void {
+  lastError = e;
+  errorUntil = Date.now() + ERROR_SHOWN_MS;
+  if (errorTimer) clearTimeout(errorTimer);
+  errorTimer = setTimeout(render, ERROR_SHOWN_MS + 50);
+  render();
 }
 
 client.on('state', (s) => {
@@ -122,25 +116,40 @@ client.on('state', (s) => {
   render();
 });
 
+/** View only: who controls is asked at once (the refusal names the controller; a free control is granted). */
+function setInputEnabled(enabled: boolean, controller: string | null): void {
+  const session = client.session;
+  const source = session?.session_config.source ?? '';
+  if (enabled) viewOnly = null;
+  else if (source === 'test') viewOnly = { why: 'source', source };
+  else if (controller && controller !== session?.session_id) viewOnly = { why: 'other', controller };
+  else viewOnly ??= { why: 'unknown' };
+  render();
+}
+
 client.on('welcome', (m) => {
-  inputEnabled = m.data.session_config.input_enabled;
-  render();
+  welcomed = true;
+  // The same session resumed keeps its control; a new one asks anew.
+  if (!m.data.resumed) viewOnly = null;
+  setInputEnabled(m.data.session_config.input_enabled, null);
+  if (viewOnly?.why === 'unknown') client.requestControl();
 });
-client.on('control', (m) => {
-  inputEnabled = m.data.input_enabled;
-  render();
+client.on('control', (m) => setInputEnabled(m.data.input_enabled, m.data.controller_session_id));
+btnControl.addEventListener('click', () => {
+  btnControl.blur();
+  client.requestControl();
 });
 
 client.on('error', (e) => {
-  // Server errors are what a person needs to see; local ones too when they stop the stream.
-  if (e.source === 'server' || e.code === 'NEGOTIATION_FAILED' || e.code === 'NOT_SUPPORTED') {
-    lastError = e;
-    errorUntil = Date.now() + ERROR_SHOWN_MS;
-    if (errorTimer) clearTimeout(errorTimer);
-    errorTimer = setTimeout(render, ERROR_SHOWN_MS + 50);
-    render();
-  }
   console.warn(`streamgate: ${e.code}: ${e.message}${e.details ? ` (${e.details})` : ''}`);
+  const refusal = viewOnlyOf(e, client.sessionConfig?.source ?? '');
+  if (refusal) {
+    viewOnly = refusal;
+    render();
+    return;
+  }
+  // Server errors are what a person needs to see; local ones too when they stop the stream.
+  if (e.source === 'server' || ['NEGOTIATION_FAILED', 'NOT_SUPPORTED', 'UNSUPPORTED_CODEC'].includes(e.code)) showError(e);
 });
 
 // ------------------------------------------------------------------ video
@@ -220,6 +229,11 @@ btnAudio.addEventListener('click', () => {
 });
 video.addEventListener('volumechange', updateAudioButton);
 
+for (const option of codecSelect.options) {
+  if (playable(option.value as Codec)) continue;
+  option.disabled = true;
+  option.textContent += ' (this browser cannot play it)';
+}
 codecSelect.value = codec;
 codecSelect.addEventListener('change', () => {
   codec = toCodec(codecSelect.value) ?? 'H264';
@@ -307,6 +321,9 @@ btnStats.addEventListener('click', () => setStats(statsPanel.hidden));
 // ------------------------------------------------------------------ start
 
 setKeyboard(keyboardOn);
+if (asked && asked !== codec) {
+  showError(new StreamgateError('UNSUPPORTED_CODEC', `This browser cannot play ${asked} video; using ${codec} instead.`, 'client', `decodes ${[...(decodable ?? [])].join(', ')}`));
+}
 setStats(params.get('stats') === '1' || store.get(KEYS.stats) === 'on');
 updateAudioButton();
 render();

@@ -53,6 +53,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       connectionChanged: () => this.updateLive(),
       answered: () => this.streamRequest.answered(),
       failed: (error) => this.streamRequest.fail(error),
+      refused: (sections) => this.streamRequest.refused(sections),
     });
   }
 
@@ -243,8 +244,9 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
 
   /**
    * Asks the server for its stream and negotiates it (the answer and local candidates are sent for
-   * you). Resolves once the answer is sent; rejects with the server's error (e.g. UNSUPPORTED_CODEC).
-   * Remembered: after a reconnect the stream is requested again by itself.
+   * you). Resolves once the answer is sent; rejects with the server's error (e.g. UNSUPPORTED_CODEC),
+   * or with a local UNSUPPORTED_CODEC when the browser refused the offered codec even after asking
+   * once more for the ones it decodes. Remembered: after a reconnect the stream is requested again by itself.
    */
   requestOffer(constraints?: OfferOptions['constraints'], codecPreferences?: string[]): Promise<void> {
     if (!this.options.RTCPeerConnection) {

@@ -53,6 +53,10 @@ export interface StreamgateClientOptions {
   requestTimeoutMs?: number;
   /** Defaults of {@link StreamgateClient.requestOffer}. */
   constraints?: { video?: boolean; audio?: boolean };
+  /**
+   * Video codecs in the app's order (default H264, VP8, VP9). In a browser, those it can decode
+   * (`RTCRtpReceiver.getCapabilities`) go first; a list of one codec forces it as it is.
+   */
   codecPreferences?: string[];
   /** A `<video>` to play the stream in (more with `attachVideo`). */
   video?: HTMLVideoElement | null;

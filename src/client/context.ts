@@ -14,8 +14,8 @@ export class ClientContext {
   ) {}
 
   /** A failure found on this side: counted, logged and emitted; returned for the promise it fails. */
-  localError(code: StreamgateError['code'], message: string, cause?: unknown): StreamgateError {
-    const error = new StreamgateError(code, message, 'client', undefined, undefined, cause === undefined ? undefined : { cause });
+  localError(code: StreamgateError['code'], message: string, cause?: unknown, details?: string): StreamgateError {
+    const error = new StreamgateError(code, message, 'client', details, undefined, cause === undefined ? undefined : { cause });
     this.metrics.errors++;
     this.options.logger.warn(`streamgate: ${message}`);
     this.emit('error', error);

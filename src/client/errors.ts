@@ -1,6 +1,9 @@
 import type { ErrorCode } from '../protocol/index.js';
 
-/** Failures the client detects itself (the server's own codes are {@link ErrorCode}). */
+/**
+ * Failures the client detects itself (the server's own codes are {@link ErrorCode}; one of them,
+ * UNSUPPORTED_CODEC, is also raised here, with source 'client', when the browser refuses the offered codec).
+ */
 export type ClientErrorCode =
   /** The WebSocket could not be opened or closed before `welcome`, and the client gave up. */
   | 'CONNECTION_FAILED'

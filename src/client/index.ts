@@ -59,3 +59,4 @@ export {
 } from './input.js';
 export { summarizeStats, type MediaStatsSummary } from './media-stats.js';
 export type { ErrorCode, PeerId, MouseButton, StatsSection, SessionConfig } from '../protocol/index.js';
+export { decodableVideoCodecs, orderByDecodable, rejectedSections, type RejectedSection, type ReceiverCapabilities } from './codec-support.js';

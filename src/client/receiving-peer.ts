@@ -7,6 +7,7 @@
 import type { ClientMessageData, IceCandidate } from '../protocol/index.js';
 import { INPUT_CHANNEL_LABEL } from '../protocol/constants.js';
 import { SerialQueue } from '../util/serial-queue.js';
+import { rejectedSections, type RejectedSection } from './codec-support.js';
 import type { ClientContext } from './context.js';
 import type { StreamgateError } from './errors.js';
 import type { WelcomeData } from './events.js';
@@ -29,6 +30,8 @@ export interface PeerHooks {
   answered(): void;
   /** The offer could not be answered, even with a new peer connection. */
   failed(error: StreamgateError): void;
+  /** The browser refused sections of the offer (no codec it can decode): the answer was not sent, the peer connection is closed. */
+  refused(sections: RejectedSection[]): void;
 }
 
 /** The four candidate fields, the same on the wire and in RTCIceCandidateInit. */
@@ -260,6 +263,14 @@ export class ReceivingPeer {
     this.remoteReady = true;
     for (const c of this.pendingRemoteCandidates.splice(0)) await this.addRemoteCandidate(pc, c);
     const answer = await pc.createAnswer();
+    // An answer refusing a section would kill the transport it shares (BUNDLE), and with it a stream
+    // already playing: the offer is rolled back instead, and another one asked for.
+    const refused = rejectedSections(sdp, answer.sdp ?? '');
+    if (refused.length > 0) {
+      await this.rollBack(pc);
+      this.hooks.refused(refused);
+      return;
+    }
     await pc.setLocalDescription(answer);
     if (this.pc !== pc) return;
     const local = pc.localDescription ?? answer;
@@ -268,6 +279,17 @@ export class ReceivingPeer {
     this.heldLocalCandidates = null;
     for (const c of held) this.sendLocalCandidate(c);
     this.hooks.answered();
+  }
+
+  /** Back to the last agreed state (the stream playing before this offer keeps playing); a stack that cannot roll back starts afresh. */
+  private async rollBack(pc: RTCPeerConnection): Promise<void> {
+    this.heldLocalCandidates = null;
+    try {
+      await pc.setRemoteDescription({ type: 'rollback' });
+    } catch (err) {
+      this.context.options.logger.debug('streamgate: rollback refused, closing the peer connection', err);
+      if (this.pc === pc) this.close();
+    }
   }
 
   private async addRemoteCandidate(pc: RTCPeerConnection, c: RTCIceCandidateInit): Promise<void> {

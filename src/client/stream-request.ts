@@ -1,4 +1,5 @@
 import type { ClientMessageType, ErrorCode } from '../protocol/index.js';
+import { decodableVideoCodecs, describeSection, orderByDecodable, type RejectedSection } from './codec-support.js';
 import { stripUndefined } from './config.js';
 import type { ClientContext } from './context.js';
 import type { OutgoingMessage } from './envelope.js';
@@ -19,12 +20,15 @@ const OFFER_FAILURES: readonly ErrorCode[] = ['UNSUPPORTED_CODEC', 'MEDIA_UNAVAI
 /**
  * The stream this client asked for with requestOffer(): asked for again after every welcome and once
  * after the peer connection fails (an ICE restart), until stopStream(); and the requestOffer() calls
- * waiting for their offer to be answered.
+ * waiting for their offer to be answered. Its codec preferences go out ordered by what the browser
+ * can decode, and an offer the browser refuses is asked for once more without the refused codecs.
  */
 export class StreamRequest {
   private wanted: { constraints: { video: boolean; audio: boolean }; codecPreferences: string[] } | null = null;
   /** `id` is 'pending' until the request-offer is sent. */
   private readonly waiters = new PendingRequests<void, { id: string }>();
+  /** Whether the current request was already asked again after a refused offer (once per request and per answered offer). */
+  private retriedRefusal = false;
 
   constructor(
     private readonly context: ClientContext,
@@ -38,6 +42,7 @@ export class StreamRequest {
       constraints: { ...options.constraints, ...stripUndefined(constraints ?? {}) },
       codecPreferences: codecPreferences ?? this.wanted?.codecPreferences ?? options.codecPreferences,
     };
+    this.retriedRefusal = false;
     const id = this.signaling.registered ? this.send() : 'pending';
     return this.waiters.wait({ id }, { ms: options.requestTimeoutMs, what: 'offer' });
   }
@@ -55,7 +60,33 @@ export class StreamRequest {
   }
 
   answered(): void {
+    this.retriedRefusal = false;
     this.waiters.resolveAll(undefined);
+  }
+
+  /**
+   * The browser refused sections of the server's offer: an UNSUPPORTED_CODEC error naming them, and
+   * when video was refused, one more request with the codecs the browser can decode that were not
+   * refused (the app's order first); without any, the waiting requestOffer() calls fail.
+   */
+  refused(sections: RejectedSection[]): void {
+    const decodable = decodableVideoCodecs();
+    const refusedCodecs = new Set(sections.flatMap((s) => (s.kind === 'video' ? s.offeredCodecs : [])));
+    const wanted = this.wanted?.codecPreferences ?? [];
+    const candidates = decodable ? [...orderByDecodable(wanted, decodable).filter((c) => decodable.has(c.toUpperCase())), ...decodable] : wanted;
+    const remaining = [...new Set(candidates.map((c) => c.toUpperCase()))].filter((c) => !refusedCodecs.has(c));
+    const retry = this.wanted !== null && refusedCodecs.size > 0 && remaining.length > 0 && !this.retriedRefusal;
+    const what = sections.map((s) => `${s.kind} (${s.offeredCodecs.join(', ') || 'no codec'})`).join(' and ');
+    const message = `This browser cannot play the offered ${what}${retry ? `; asking the server for ${remaining.join(', ')} instead.` : '.'}`;
+    const details = `refused ${sections.map(describeSection).join('; ')}; this browser decodes ${decodable ? [...decodable].join(', ') || 'no video codec' : 'unknown codecs'}`;
+    const error = this.context.localError('UNSUPPORTED_CODEC', message, undefined, details);
+    if (!retry) {
+      this.fail(error);
+      return;
+    }
+    this.retriedRefusal = true;
+    this.wanted!.codecPreferences = remaining;
+    if (this.signaling.registered) this.send();
   }
 
   /** Every waiting requestOffer() fails: the offer could not be answered, or the client disconnected. */
@@ -71,7 +102,8 @@ export class StreamRequest {
 
   private send(): string {
     const s = this.wanted!;
-    const m = this.signaling.envelope('request-offer', { constraints: s.constraints, codec_preferences: s.codecPreferences });
+    const codecPreferences = orderByDecodable(s.codecPreferences, decodableVideoCodecs());
+    const m = this.signaling.envelope('request-offer', { constraints: s.constraints, codec_preferences: codecPreferences });
     for (const w of this.waiters.keys()) if (w.id === 'pending') w.id = m.message_id;
     this.signaling.transmit(m);
     return m.message_id;

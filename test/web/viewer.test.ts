@@ -185,7 +185,7 @@ test('a screenshot shows the stream and the stats overlay over it', async (t) =>
   assert.ok(seen.overlayDiff > 15, `the stats card should visibly cover the picture (mean difference ${seen.overlayDiff.toFixed(1)})`);
 });
 
-test('killing the server shows "reconnecting", and the restarted server brings the viewer back to live video by itself', async () => {
+test('killing the server shows "reconnecting", then "cannot reach the server", and the restarted server brings the viewer back to live video by itself', async () => {
   // Without a media pipeline the same holds for the connection: back to "open" by itself.
   const ready = liveVideo;
   await waitUntil('ready', ready);
@@ -195,6 +195,12 @@ test('killing the server shows "reconnecting", and the restarted server brings t
   const port = server.port;
   await server.stop('SIGKILL');
   await waitUntil('"reconnecting in N s" in the status line', (p) => p.state === 'reconnecting' && /reconnecting in \d+ s/i.test(p.status), 15_000);
+  // Once a retry has failed too, the page says the server cannot be reached, and that it keeps trying.
+  await waitUntil(
+    '"Cannot reach the server · reconnecting in N s (attempt N)"',
+    (p) => p.state === 'reconnecting' && /^Cannot reach the server · reconnecting in \d+ s \(attempt \d+\)…$/.test(p.status),
+    15_000,
+  );
 
   server = await startServer(['--port', String(port)]);
   await waitUntil('live video again', ready, 45_000);

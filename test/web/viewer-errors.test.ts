@@ -1,0 +1,133 @@
+/**
+ * The viewer when things are not simply fine, in headless Chromium against the real server with its
+ * own desktop and an access token (`--source virtual --auth-token`): a wrong or missing token says how
+ * to get in, a killed capture worker says the desktop is restarting, and a second viewer watches while
+ * the first has control, says who has it and offers to ask for it, and gets it once the first leaves.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
+import { descendants } from '../helpers/processes.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import type { StreamgateClient } from '../../src/client/index.js';
+
+declare global {
+  interface Window {
+    streamgate: { client: StreamgateClient };
+  }
+}
+
+const TOKEN = 'viewer-errors-secret';
+let server: TestServer;
+let browser: Browser;
+const consoleLines: string[] = [];
+
+before(async () => {
+  server = await startServer(['--source', 'virtual', '--resolution', '640x360', '--auth-token', TOKEN]);
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+interface Shown {
+  state: string;
+  status: string;
+  curtain: string;
+  controlButton: boolean;
+  inputEnabled: boolean | null;
+}
+
+async function open(query: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  await page.goto(`${server.url}/${query}`);
+  return page;
+}
+
+function shown(page: Page): Promise<Shown> {
+  return page.evaluate(() => ({
+    state: document.body.dataset.state ?? '',
+    status: document.getElementById('status-text')?.textContent ?? '',
+    curtain: document.getElementById('curtain-text')?.textContent ?? '',
+    controlButton: !(document.getElementById('btn-control') as HTMLButtonElement).hidden,
+    inputEnabled: window.streamgate.client.sessionConfig?.input_enabled ?? null,
+  }));
+}
+
+async function waitShown(page: Page, what: string, ok: (s: Shown) => boolean, timeoutMs = 30_000): Promise<Shown> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await shown(page);
+  while (!ok(last)) {
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)}\nconsole:\n${consoleLines.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 150));
+    last = await shown(page);
+  }
+  return last;
+}
+
+test('a wrong token: the page stops and says the token in its address is wrong and how to get the right one', async () => {
+  const page = await open('?token=not-the-token');
+  try {
+    const s = await waitShown(page, 'access refused', (x) => x.state === 'closed' && /Access refused/.test(x.status));
+    assert.match(s.status, /the token in this page's address \(\?token=…\) is wrong\. Ask the server's owner for the right link/);
+    assert.match(s.curtain, /Access refused/);
+  } finally {
+    await page.close();
+  }
+});
+
+test('no token: the page says the server needs one and where it goes', async () => {
+  const page = await open('');
+  try {
+    const s = await waitShown(page, 'access refused', (x) => x.state === 'closed' && /Access refused/.test(x.status));
+    assert.match(s.status, /this server needs an access token\. Open the link with \?token=…/);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the capture worker killed: the page says the desktop is restarting, then plays again by itself', async () => {
+  const page = await open(`?token=${TOKEN}`);
+  try {
+    await waitShown(page, 'live', (x) => x.state === 'live' && /^Live · \d+×\d+/.test(x.status));
+    const capture = descendants(server.process.pid!).find((p) => p.command.includes('pipeline-worker') && p.command.includes('ximagesrc'));
+    assert.ok(capture, 'an X capture worker runs');
+    process.kill(capture.pid, 'SIGKILL');
+    const s = await waitShown(page, 'the restart explained', (x) => /desktop is restarting/.test(x.status));
+    assert.equal(s.status, 'The desktop is restarting; the picture comes back by itself in a few seconds.');
+    await waitShown(page, 'live again, the message gone', (x) => x.state === 'live' && /^Live · \d+×\d+/.test(x.status), 45_000);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a second viewer is view only: it names the session in control and offers to ask; control passes to it when the first leaves', async () => {
+  const first = await open(`?token=${TOKEN}`);
+  let second: Page | null = null;
+  try {
+    await waitShown(first, 'the first viewer live with control', (x) => x.state === 'live' && x.inputEnabled === true && !/view only/.test(x.status));
+    const controller = await first.evaluate(() => window.streamgate.client.session?.session_id ?? '');
+    second = await open(`?token=${TOKEN}`);
+    const s = await waitShown(second, 'view only, naming the controller', (x) => x.state === 'live' && /view only: session \S+ has control/.test(x.status));
+    assert.ok(s.status.includes(`session ${controller.slice(0, 8)} has control`), `names the first viewer's session ${controller}: ${s.status}`);
+    assert.match(s.status, /passes to you when they leave or release it/);
+    assert.ok(s.controlButton, 'the "Take control" button is offered');
+    assert.doesNotMatch(s.status, /Error/);
+
+    // Asking while the first holds control is refused, and the page still says who holds it.
+    await second.click('#btn-control');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.match((await shown(second)).status, /view only: session \S+ has control/);
+
+    await first.close();
+    const after = await waitShown(second, 'control passed on', (x) => !/view only/.test(x.status) && !x.controlButton, 30_000);
+    assert.match(after.status, /^Live/);
+  } finally {
+    await second?.close();
+    if (!first.isClosed()) await first.close();
+  }
+});
