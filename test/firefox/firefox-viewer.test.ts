@@ -124,13 +124,12 @@ test('/?codec=vp8 in Firefox: VP8 decodes at the source size, audio arrives, the
 });
 
 test(
-  '/ in Firefox (no codec given) plays video',
-  { todo: "viewer asks for H264 first; fixed by codec choice from the browser's capabilities" },
+  '/ in Firefox (no codec given) plays video: the SDK asks for what the browser decodes',
   async (t) => {
     const page = await openViewer('');
     try {
-      // Today: the server offers only H.264, Firefox (no OpenH264) answers `m=video 0`, and as video led
-      // the BUNDLE group no transport comes up for audio and the data channel either.
+      // Debian's Firefox has no OpenH264: an H.264-only offer would be answered `m=video 0`, and as video
+      // leads the BUNDLE group no transport would come up for audio and the data channel either.
       let sdp = await sessionDescriptions(page);
       // Without an answer the diagnostics say so and the real assertion below fails.
       await waitUntil('the page has answered', async () => (sdp = await sessionDescriptions(page)).local !== null, 20_000).catch(() => undefined);
