@@ -204,6 +204,8 @@ export class XtestLink extends EventEmitter<LinkEvents> {
         conn.queryPointer(),
         conn.queryKeymap(),
       ]);
+      // close() may have run while the replies were awaited: it saw no connection to close, so this one must not be kept.
+      if (this.closed) throw new Error('input injector closed');
       this.screenW = geometry.width;
       this.screenH = geometry.height;
       this.keyboard.attach(conn, mapping, pointer.mask);
