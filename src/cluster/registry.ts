@@ -149,10 +149,9 @@ export class ClusterRegistry extends EventEmitter<ClusterRegistryEvents> {
   /** Connects, registers and starts the heartbeat. Resolves degraded (not rejected) when Redis stays out of reach. */
   async start(): Promise<void> {
     this.timer = setInterval(() => void this.beat(), this.heartbeatMs);
-    this.subscriber.connect().then(
-      () => this.subscriber.subscribe(this.channel),
-      () => undefined,
-    );
+    // Queued until the subscriber first connects, however long Redis takes; ioredis subscribes again after each reconnect.
+    this.subscriber.subscribe(this.channel).catch((err: Error) => this.log.warn({ err: err.message, channel: this.channel }, 'could not subscribe to cluster announcements; node departures are noticed at heartbeats only'));
+    // A failed first connection is retried like any lost one; 'ready' registers.
     this.redis.connect().catch(() => undefined);
     try {
       await this.whenReady(this.options.startTimeoutMs ?? Math.max(2000, this.ttlMs));
@@ -188,8 +187,13 @@ export class ClusterRegistry extends EventEmitter<ClusterRegistryEvents> {
     const result = await this.command(`claim desktop "${desktop}"`, () => this.redis.eval(REFRESH_OR_CLAIM, 1, this.desktopKey(desktop), this.nodeId, this.ttlMs));
     if (result !== 1 && result !== 2) throw new ClusterError('desktop-taken', `Desktop "${desktop}" is owned by node "${String(result)}"; choose another name or delete it there first.`);
     this.owned.add(desktop);
-    // Published now rather than at the next heartbeat, so that placements right after see the new count.
-    await this.command('publish this node\'s record', () => this.redis.set(this.nodeKey(this.nodeId), JSON.stringify(this.record()), 'PX', this.ttlMs));
+    // Published now rather than at the next heartbeat, so that placements right after see the new count;
+    // the name is ours either way, so a failure here only waits for that heartbeat.
+    try {
+      await this.redis.set(this.nodeKey(this.nodeId), JSON.stringify(this.record()), 'PX', this.ttlMs);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, desktop }, 'claimed a desktop; the node record with the new count waits for the next heartbeat');
+    }
   }
 
   /** Gives a desktop name up. With Redis out of reach the key simply expires with its TTL. */
