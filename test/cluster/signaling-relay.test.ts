@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { ServerMessageSchema } from '../../src/protocol/index.js';
 import { relayedClientAddress } from '../../src/cluster/relay-headers.js';
 import { SignalingRelay, type RelayFailure } from '../../src/cluster/signaling-relay.js';
+import { SignalingRelays } from '../../src/cluster/signaling-relays.js';
 import { logger } from '../../src/log.js';
 import { waitUntil } from '../helpers/processes.js';
 
@@ -46,7 +47,10 @@ async function startOwner(): Promise<Owner> {
     for (const line of lines) events.push(JSON.parse(line) as OwnerEvent);
   });
   const next = async (event: string, from = 0): Promise<OwnerEvent> => {
-    await waitUntil(`the owner reports "${event}" (stderr: ${errors})`, () => events.slice(from).some((e) => e.event === event), 15_000);
+    await waitUntil(`the owner reports "${event}"`, () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the owner exited (${child.exitCode ?? child.signalCode}) before reporting "${event}"; stderr: ${errors}`);
+      return events.slice(from).some((e) => e.event === event);
+    }, 15_000);
     return events.slice(from).find((e) => e.event === event)!;
   };
   const listening = await next('listening');
@@ -232,5 +236,47 @@ describe('signaling relay to the owner node', () => {
     } finally {
       clearInterval(sampler);
     }
+  });
+
+  test('the node\'s relays: those to a node that leaves the cluster end, the others stay; shutdown closes clients with 1001', async () => {
+    const owners = [await startOwner(), await startOwner()];
+    const registry = new EventEmitter<{ 'node-gone': [nodeId: string] }>();
+    const relays = new SignalingRelays({ registry, nodeId: 'relay-1', clusterSecret: SECRET, handleProtocols: () => 'streamgate', log: logger('test.relays') });
+    const server = createServer();
+    server.on('upgrade', (request: IncomingMessage, socket, head) => {
+      const owner = request.url?.includes('second') ? 1 : 0;
+      relays.handleUpgrade(request, socket, head, DESKTOP, { id: `owner-${owner}`, wsUrl: `ws://${OWNER_HOST}:${owners[owner]!.port}` });
+    });
+    server.listen(0, RELAY_HOST);
+    await once(server, 'listening');
+    cleanups.push(() => void server.close());
+    const port = (server.address() as AddressInfo).port;
+    const open = async (path: string) => {
+      const ws = new WebSocket(`ws://${RELAY_HOST}:${port}${path}`, ['streamgate']);
+      cleanups.push(() => ws.terminate());
+      const closed = once(ws, 'close').then(([code]) => code as number);
+      const messages: string[] = [];
+      ws.on('message', (data) => messages.push((data as Buffer).toString()));
+      await once(ws, 'open');
+      return { ws, closed, messages };
+    };
+    const first = await open('/ws/alice');
+    const second = await open('/ws/alice?second');
+    await owners[0]!.next('connection');
+    await owners[1]!.next('connection');
+    assert.equal(relays.size, 2);
+
+    registry.emit('node-gone', 'owner-0');
+    assert.equal(await first.closed, 1013);
+    assert.match(first.messages.at(-1) ?? '', /MEDIA_UNAVAILABLE/);
+    second.ws.send('still here');
+    await waitUntil('the other relay still carries frames', () => second.messages.includes('still here'), 5000);
+    assert.equal(relays.size, 1);
+
+    const mark = owners[1]!.events.length;
+    await relays.shutdown();
+    assert.equal(await second.closed, 1001);
+    assert.equal((await owners[1]!.next('close', mark)).code, 1006, 'the owner keeps the session: the client resumes through another node');
+    assert.equal(relays.size, 0);
   });
 });
