@@ -154,6 +154,8 @@ describe('signaling relay to the owner node', () => {
     replaced.ws.send(JSON.stringify({ cmd: 'close', code: 4001, reason: 'replaced by a newer connection' }));
     assert.deepEqual(await replaced.closed, [4001, 'replaced by a newer connection']);
     assert.equal(await relay.sessions[0]!.ended, null);
+    // The owner reports its own close once its handshake is done; the next connection's events come after.
+    assert.equal((await owner.next('close')).code, 4001);
 
     const mark = owner.events.length;
     const leaving = await connectClient(relay);
