@@ -39,8 +39,12 @@ const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
 const OWNER_LOST: ErrorCode = 'MEDIA_UNAVAILABLE';
 /** The client SDK reconnects after it: the desktop may be back (its node restarted) or placed elsewhere by then. */
 const OWNER_LOST_CLOSE = CloseCode.TRY_AGAIN_LATER;
-/** Upgrade headers that describe the client's hop, not the client: the owner sees the relay's own. */
-const HOP_HEADERS = new Set(['host', 'connection', 'upgrade', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length', 'transfer-encoding']);
+/**
+ * The client's headers the owner gets: its credentials and, for the owner's logs, its user agent. Nothing
+ * else: not Origin (this node checked it; the owner would find it foreign), not the relay headers (a
+ * client must not vouch for itself), and the subprotocols go as the relayed connection's own.
+ */
+const FORWARDED_HEADERS = ['authorization', 'user-agent'] as const;
 
 /** How long a peer has to answer a close frame before its socket is cut. */
 const CLOSE_HANDSHAKE_MS = 2000;
@@ -90,11 +94,11 @@ export class SignalingRelay extends EventEmitter<SignalingRelayEvents> {
     const query = new URL(request.url ?? '/', 'http://relay').search;
     const target = `${owner.wsUrl.replace(/\/+$/, '')}/ws/${encodeURIComponent(desktop)}${query}`;
     const protocols = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === 'string' && !HOP_HEADERS.has(name) && !name.startsWith('x-streamgate-')) headers[name] = value;
+    const headers = relayHeaders(via.nodeId, request.socket.remoteAddress ?? 'unknown', via.secret);
+    for (const name of FORWARDED_HEADERS) {
+      const value = request.headers[name];
+      if (value !== undefined) headers[name] = value;
     }
-    Object.assign(headers, relayHeaders(via.nodeId, request.socket.remoteAddress ?? 'unknown', via.secret));
 
     client.pause();
     this.upstream = new WebSocket(target, protocols, {

@@ -95,7 +95,7 @@ async function startRelayNode(ownerWsUrl: string, options: { connectTimeoutMs?: 
 
 async function connectClient(relay: RelayNode): Promise<{ ws: WebSocket; messages: { text: string; binary: boolean }[]; closed: Promise<[number, string]> }> {
   const ws = new WebSocket(`ws://${RELAY_HOST}:${relay.port}/ws/${DESKTOP}?token=query-token`, ['streamgate', 'bearer.proto-token'], {
-    headers: { authorization: 'Bearer header-token', origin: `http://${RELAY_HOST}:${relay.port}` },
+    headers: { authorization: 'Bearer header-token', origin: `http://${RELAY_HOST}:${relay.port}`, 'x-streamgate-client-address': '10.9.9.9', cookie: 'session=of-another-site' },
   });
   cleanups.push(() => ws.terminate());
   const messages: { text: string; binary: boolean }[] = [];
@@ -134,9 +134,11 @@ describe('signaling relay to the owner node', () => {
     assert.deepEqual(headers['sec-websocket-protocol']?.split(',').map((p) => p.trim()), ['streamgate', 'bearer.proto-token']);
     assert.equal(headers.origin, undefined, 'the relay node checked the origin; the owner sees a non-browser client');
     assert.equal(headers['x-streamgate-relay-node'], 'relay-1');
+    assert.equal(headers.cookie, undefined, 'only credentials and the user agent are forwarded');
     const asRequest = (secret: string) => relayedClientAddress({ headers } as IncomingMessage, secret);
     assert.equal(asRequest(SECRET), '127.0.0.1', 'the owner learns the client\'s address from a signed claim');
     assert.equal(asRequest('another-secret'), null, 'a claim signed with another secret is ignored');
+    assert.notEqual(headers['x-streamgate-client-address'], '10.9.9.9', 'a client cannot vouch for its own address');
 
     const text = '{"type":"hello",   "data":{"name":"é ✓ \\u0000"} }';
     client.ws.send(text);
