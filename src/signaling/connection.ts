@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import {
   CLOSING_ERRORS,
+  CloseCode,
   INPUT_MESSAGE_TYPES,
   parseClientMessage,
   type ClientMessage,
-  type CloseCode,
   type ErrorCode,
   type PeerId,
   type ServerDataMessageType,
@@ -16,7 +16,6 @@ import { closesCounter, countError, countMessage, limitCounter, observeHandling 
 import type { Logger } from '../log.js';
 import { AbuseMeter, TokenBucket, WindowBudget } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
-import type { Session } from './session.js';
 import { ProtocolError } from './protocol-error.js';
 import { OPEN_PRINCIPAL, type Principal } from '../auth/authenticator.js';
 
@@ -59,7 +58,6 @@ export class Connection {
   readonly openedAt = Date.now();
   readonly log: Logger;
   lastSeen = performance.now();
-  session: Session | null = null;
   /** Who the credentials say this is; everyone controls when auth is off. */
   principal: Principal = OPEN_PRINCIPAL;
   /** The client's own peer_id from its hello, echoed in the same JSON type. */
@@ -68,7 +66,7 @@ export class Connection {
   private readonly inputBucket: TokenBucket;
   private readonly abuse: AbuseMeter;
   private closed = false;
-  /** The code the server closed with, if it did: a peer may echo another one, or none (1006). */
+  /** The code the server closed with, if it did: a peer may echo another one, or none (ABNORMAL). */
   private serverCloseCode: number | undefined;
   private terminateTimer: NodeJS.Timeout | undefined;
   /** RATE_LIMITED replies sent in the current second: past a few, drops are silent (replies would amplify a flood). */
@@ -130,7 +128,7 @@ export class Connection {
     this.log.info({ code, details, reply_to: replyTo, ...(suppressed ? { suppressed_before: suppressed } : {}) }, `error sent: ${message}`);
   }
 
-  close(code: CloseCode | number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.serverCloseCode = code;
@@ -157,7 +155,7 @@ export class Connection {
     if (this.ws.bufferedAmount > this.options.limits.maxBufferedBytes) {
       limitCounter.inc({ limit: 'slow_consumer' });
       this.log.warn({ buffered: this.ws.bufferedAmount }, 'dropping slow consumer');
-      this.close(1008, 'slow consumer: too much unread data');
+      this.close(CloseCode.POLICY, 'slow consumer: too much unread data');
       return;
     }
     const text = JSON.stringify(message);
@@ -223,14 +221,14 @@ export class Connection {
     this.handle(parsed.message);
   }
 
-  /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with 1008. */
+  /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with POLICY. */
   private rateLimited(isInput: boolean): boolean {
     if ((isInput ? this.inputBucket : this.controlBucket).take()) return false;
     limitCounter.inc({ limit: isInput ? 'input_rate' : 'message_rate' });
     if (this.abuse.drop()) {
       this.log.warn('closing: persistent rate-limit abuse');
       this.sendError('RATE_LIMITED', 'Too many messages for too long; closing.', 'persistent');
-      this.close(1008, 'rate limit abuse');
+      this.close(CloseCode.POLICY, 'rate limit abuse');
       return true;
     }
     if (this.limitedReplies.take()) {

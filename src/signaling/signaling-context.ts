@@ -3,7 +3,7 @@ import type { MediaService } from '../media/types.js';
 import type { InputInjector } from '../input/types.js';
 import type { Logger } from '../log.js';
 import type { InputControl } from './input-control.js';
-import type { SessionRegistry } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
 import type { Traffic } from './traffic.js';
 import type { CpuSampler } from './system-stats.js';
 import type { Connection } from './connection.js';
