@@ -5,7 +5,6 @@ import type { Connection } from './connection.js';
 import { ProtocolError } from './protocol-error.js';
 import type { Session } from './session.js';
 import type { SignalingContext } from './signaling-context.js';
-import { systemSnapshot } from './system-stats.js';
 import { SERVER_VERSION } from '../version.js';
 import { limitCounter } from '../metrics.js';
 
@@ -170,7 +169,7 @@ async function onGetStats(ctx: SignalingContext, connection: Connection, message
   if (sections.has('webrtc')) stats.webrtc = webrtc;
   if (sections.has('system')) {
     stats.system = {
-      ...systemSnapshot(ctx.cpu, ctx.startedAt),
+      ...ctx.system.snapshot(),
       media: ctx.media ? ctx.media.pipelineStats() : { state: 'unavailable', source: ctx.sourceName },
     };
   }

@@ -12,7 +12,7 @@ import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SignalingContext, SignalingDeps } from './signaling-context.js';
-import { CpuSampler } from './system-stats.js';
+import { SystemSampler } from './system-stats.js';
 import { Traffic } from './traffic.js';
 
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with TOO_LARGE itself. */
@@ -44,8 +44,7 @@ export class SignalingServer {
       sessions: new SessionRegistry({ control, resumeGrace: deps.config.resumeGrace, log: deps.log }),
       connections: this.connections,
       traffic: new Traffic(),
-      cpu: new CpuSampler(),
-      startedAt: Date.now(),
+      system: new SystemSampler(Date.now()),
       negotiations: pLimit(deps.config.maxNegotiations),
     };
     this.ctx = ctx;
