@@ -52,6 +52,10 @@ export class SignalingServer {
       noServer: true,
       maxPayload: Math.min(Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024), OVERSIZE_READ_CAP),
       perMessageDeflate: false,
+      // One message per connection per event-loop turn, connections in turn: a socket's buffered frames are
+      // never handled in one synchronous loop, so one peer's burst delays another's message by one frame at most.
+      // While a connection waits for its turn its receiver holds the socket's data and ws stops reading it.
+      allowSynchronousEvents: false,
       // Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token itself when another will do.
       handleProtocols: (protocols) => {
         if (protocols.has('streamgate')) return 'streamgate';
