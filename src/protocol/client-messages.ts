@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ClientEnvelopeSchema } from './envelope.js';
 
-/** Absurd coordinates are refused here; input clamps the rest to the screen before X11 sees them (DESIGN.md). */
+/** Absurd coordinates are refused here; input clamps the rest to the screen before X11 sees them (docs/architecture.md, "Input flow"). */
 const Coordinate = z.number().finite().min(-1e6).max(1e6);
 
 /** Either `['shift','ctrl']` (the seeds) or `{shift: true, ctrl: false}`. */

@@ -2,9 +2,11 @@
  * Protocol constants without schema code: the browser SDK imports these and must not pull zod in with them.
  */
 
+export { CloseCode } from './errors.js';
+
 /**
- * Extension: the `hello` capability a client announces to get PROTOCOL.md's separate `down`/`up` for
- * `mouse-click`; without it, `down` is a whole click (the JS seed never sends `up`).
+ * Extension: the `hello` capability a client announces to get separate `down`/`up` for `mouse-click`
+ * (docs/protocol.md, "Extensions"); without it, `down` is a whole click (the JS seed never sends `up`).
  */
 export const PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
 

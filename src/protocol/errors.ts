@@ -1,4 +1,4 @@
-/** Error codes of PROTOCOL.md §5. The wire form is the string itself. */
+/** The protocol's error codes (docs/protocol.md, "Errors"). The wire form is the string itself. */
 export const ERROR_CODES = [
   'INVALID_JSON',
   'INVALID_MESSAGE',
@@ -17,13 +17,24 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** WebSocket close codes the server uses (PROTOCOL.md §5). */
+/**
+ * The one table of WebSocket close codes: those the server closes with, and those it and the client SDK read
+ * on a close (docs/protocol.md, "Close codes"). Imports nothing, so the browser SDK takes it through
+ * constants.ts without zod.
+ */
 export const CloseCode = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
+  /** Received only: the peer's close frame carried no code. */
+  NO_STATUS: 1005,
+  /** Received only: the connection ended without a close frame (crash, network, refused). */
+  ABNORMAL: 1006,
   POLICY: 1008,
   TOO_LARGE: 1009,
+  INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
   TRY_AGAIN_LATER: 1013,
+  BAD_GATEWAY: 1014,
   LIVENESS_TIMEOUT: 4000,
   REPLACED: 4001,
 } as const;

@@ -18,7 +18,7 @@ export const SessionConfigSchema = z.object({
   ice_servers: z.array(IceServerSchema),
   max_message_size: z.number().int().positive(),
   input_enabled: z.boolean(),
-  /** Milliseconds of silence after which the server closes with 4000. */
+  /** Milliseconds of silence after which the server closes with LIVENESS_TIMEOUT. */
   liveness_timeout: z.number().int().positive(),
   codecs: z.array(z.string()),
   source: z.string(),

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import {
   CLOSING_ERRORS,
+  CloseCode,
   INPUT_MESSAGE_TYPES,
   parseClientMessage,
   type ClientMessage,
-  type CloseCode,
   type ErrorCode,
   type PeerId,
   type ServerDataMessageType,
@@ -16,7 +16,6 @@ import { closesCounter, countError, countMessage, limitCounter, observeHandling 
 import type { Logger } from '../log.js';
 import { AbuseMeter, TokenBucket, WindowBudget } from './rate-limiter.js';
 import { Traffic } from './traffic.js';
-import type { Session } from './session.js';
 import { ProtocolError } from './protocol-error.js';
 import { OPEN_PRINCIPAL, type Principal } from '../auth/authenticator.js';
 
@@ -47,6 +46,10 @@ const CHANNEL_MESSAGE_TYPES: ReadonlySet<string> = new Set([...INPUT_MESSAGE_TYP
 const LIMITED_REPLIES_PER_SECOND = 10;
 /** Error log lines per connection and second; past that they are counted and the count is logged with the next line. */
 const LOGGED_ERRORS_PER_SECOND = 5;
+/** A frame costs one token of the frame budget and one more per this many bytes: decoding costs grow with size. */
+const FRAME_TOKEN_BYTES = 1024;
+/** How long the socket of a connection over a budget goes unread (a tenth of a second's budget refills meanwhile). */
+const OVER_BUDGET_PAUSE_MS = 100;
 
 /**
  * One WebSocket: frame limits, rate limits, validation at the edge, and the envelope of everything sent back.
@@ -59,16 +62,23 @@ export class Connection {
   readonly openedAt = Date.now();
   readonly log: Logger;
   lastSeen = performance.now();
-  session: Session | null = null;
   /** Who the credentials say this is; everyone controls when auth is off. */
   principal: Principal = OPEN_PRINCIPAL;
   /** The client's own peer_id from its hello, echoed in the same JSON type. */
   peerId: PeerId | undefined;
   private readonly controlBucket: TokenBucket;
   private readonly inputBucket: TokenBucket;
-  private readonly abuse: AbuseMeter;
+  /**
+   * Every frame, WebSocket or data channel, pays here before it is decoded: as many frames a second as both
+   * message budgets together, large frames costing more; a flood past it is dropped at O(1) a frame.
+   */
+  private readonly frameBucket: TokenBucket;
+  /** Drops by any budget: some in three consecutive quarter-seconds make a flood, not a burst. */
+  private readonly abuse = new AbuseMeter();
+  /** Set while the socket goes unread because a budget ran out: TCP pushes back on the peer meanwhile. */
+  private resumeTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** The code the server closed with, if it did: a peer may echo another one, or none (1006). */
+  /** The code the server closed with, if it did: a peer may echo another one, or none (ABNORMAL). */
   private serverCloseCode: number | undefined;
   private terminateTimer: NodeJS.Timeout | undefined;
   /** RATE_LIMITED replies sent in the current second: past a few, drops are silent (replies would amplify a flood). */
@@ -87,7 +97,7 @@ export class Connection {
     const { rateLimit, inputRateLimit } = options.limits;
     this.controlBucket = new TokenBucket(rateLimit, rateLimit * 2);
     this.inputBucket = new TokenBucket(inputRateLimit, inputRateLimit * 2);
-    this.abuse = new AbuseMeter(Math.max(rateLimit, 10));
+    this.frameBucket = new TokenBucket(rateLimit + inputRateLimit, (rateLimit + inputRateLimit) * 2);
     ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('pong', () => this.markAlive());
     ws.on('ping', () => this.markAlive());
@@ -95,6 +105,7 @@ export class Connection {
     ws.on('close', (code, reason) => {
       this.closed = true;
       clearTimeout(this.terminateTimer);
+      clearTimeout(this.resumeTimer);
       options.onClose(this, this.serverCloseCode ?? code, reason.toString());
     });
   }
@@ -130,7 +141,7 @@ export class Connection {
     this.log.info({ code, details, reply_to: replyTo, ...(suppressed ? { suppressed_before: suppressed } : {}) }, `error sent: ${message}`);
   }
 
-  close(code: CloseCode | number, reason: string): void {
+  close(code: CloseCode, reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.serverCloseCode = code;
@@ -157,7 +168,7 @@ export class Connection {
     if (this.ws.bufferedAmount > this.options.limits.maxBufferedBytes) {
       limitCounter.inc({ limit: 'slow_consumer' });
       this.log.warn({ buffered: this.ws.bufferedAmount }, 'dropping slow consumer');
-      this.close(1008, 'slow consumer: too much unread data');
+      this.close(CloseCode.POLICY, 'slow consumer: too much unread data');
       return;
     }
     const text = JSON.stringify(message);
@@ -172,6 +183,7 @@ export class Connection {
     // ws hands text and binary frames over as a Buffer already; Buffer.from(buffer) would copy every frame.
     const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
     this.traffic.received(buffer.byteLength);
+    // Refused before the budget, and without decoding: the refusal closes the connection.
     if (buffer.byteLength > this.options.limits.maxMessageSize) {
       limitCounter.inc({ limit: 'message_size' });
       this.sendError(
@@ -181,6 +193,7 @@ export class Connection {
       );
       return;
     }
+    if (!this.withinBudget(buffer.byteLength, true)) return;
     if (isBinary) {
       countMessage('in', '(binary)');
       if (this.rateLimited(false)) return;
@@ -195,8 +208,12 @@ export class Connection {
    * input (and ping) may come this way; errors go back over the WebSocket.
    */
   dispatchChannelText(text: string): void {
+    if (this.closed) return;
     const bytes = Buffer.byteLength(text);
     this.traffic.received(bytes);
+    // A data channel cannot be paused: over budget, its messages are only dropped. Oversize ones pay by size
+    // first, since their refusal does not close the connection.
+    if (!this.withinBudget(bytes, false)) return;
     if (bytes > this.options.limits.maxMessageSize) {
       limitCounter.inc({ limit: 'message_size' });
       this.sendError('INVALID_MESSAGE', `A data-channel message of ${bytes} bytes is over the limit; it was dropped.`, `max_message_size=${this.options.limits.maxMessageSize}`);
@@ -223,20 +240,52 @@ export class Connection {
     this.handle(parsed.message);
   }
 
-  /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with 1008. */
+  /**
+   * The first check of every frame, before any decoding: false when it must be dropped, at O(1). Which message
+   * budget a frame pays is known only once it is decoded, so while the non-input budget is spent every frame
+   * is dropped unread: only input could pass, and a peer that overran that budget is misbehaving already.
+   * Over budget, the socket (`pausable`) goes unread for a moment: the flood waits in the peer's TCP buffers.
+   */
+  private withinBudget(size: number, pausable: boolean): boolean {
+    if (!this.controlBucket.holds()) {
+      if (pausable) this.pauseReading();
+      this.refuse('message_rate', 'Too many messages per second; this one was dropped.', 'rate_limit');
+      return false;
+    }
+    if (this.frameBucket.take(1 + Math.floor(size / FRAME_TOKEN_BYTES))) return true;
+    if (pausable) this.pauseReading();
+    this.refuse('frame_rate', 'Too many frames per second; this one was dropped unread.', 'frame_rate_limit');
+    return false;
+  }
+
+  private pauseReading(): void {
+    if (this.resumeTimer !== undefined) return;
+    this.ws.pause();
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (!this.closed) this.ws.resume();
+    }, OVER_BUDGET_PAUSE_MS);
+    this.resumeTimer.unref();
+  }
+
+  /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with POLICY. */
   private rateLimited(isInput: boolean): boolean {
     if ((isInput ? this.inputBucket : this.controlBucket).take()) return false;
-    limitCounter.inc({ limit: isInput ? 'input_rate' : 'message_rate' });
-    if (this.abuse.drop()) {
-      this.log.warn('closing: persistent rate-limit abuse');
-      this.sendError('RATE_LIMITED', 'Too many messages for too long; closing.', 'persistent');
-      this.close(1008, 'rate limit abuse');
-      return true;
-    }
-    if (this.limitedReplies.take()) {
-      this.sendError('RATE_LIMITED', 'Too many messages per second; this one was dropped.', isInput ? 'input_rate_limit' : 'rate_limit');
-    }
+    if (isInput) this.refuse('input_rate', 'Too many messages per second; this one was dropped.', 'input_rate_limit');
+    else this.refuse('message_rate', 'Too many messages per second; this one was dropped.', 'rate_limit');
     return true;
+  }
+
+  /** Counts one dropped message: answered with RATE_LIMITED (a few a second), or the connection closed as a persistent abuser. */
+  private refuse(limit: string, message: string, details: string): void {
+    limitCounter.inc({ limit });
+    if (this.abuse.drop()) {
+      this.log.warn({ limit }, 'closing: persistent rate-limit abuse');
+      this.sendError('RATE_LIMITED', 'Too many messages for too long; closing.', 'persistent');
+      this.close(CloseCode.POLICY, 'rate limit abuse');
+      return;
+    }
+    if (this.limitedReplies.take()) this.sendError('RATE_LIMITED', message, details);
   }
 
   /** Handles one message; synchronous handlers (ping, input) finish without a promise, async ones report when done. */

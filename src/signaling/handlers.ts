@@ -5,17 +5,17 @@ import type { Connection } from './connection.js';
 import { ProtocolError } from './protocol-error.js';
 import type { Session } from './session.js';
 import type { SignalingContext } from './signaling-context.js';
-import { systemSnapshot } from './system-stats.js';
 import { SERVER_VERSION } from '../version.js';
 import { limitCounter } from '../metrics.js';
 
 const DEFAULT_CODECS = ['H264', 'VP8'];
 
-function requireSession(connection: Connection): Session {
-  if (!connection.session) {
+function requireSession(ctx: SignalingContext, connection: Connection): Session {
+  const session = ctx.sessions.of(connection);
+  if (!session) {
     throw new ProtocolError('NOT_REGISTERED', 'Send "hello" first; this connection has no session yet.', 'hello');
   }
-  return connection.session;
+  return session;
 }
 
 /** Media failures carry their protocol code; anything else is a bug and surfaces as INTERNAL_ERROR. */
@@ -64,38 +64,17 @@ function announcesPressRelease(message: ClientMessageOf<'hello'>): boolean {
 
 function onHello(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'hello'>): void {
   connection.peerId = message.peer_id;
-  if (connection.session) {
-    connection.session.peerId = message.peer_id;
-    sendWelcome(ctx, connection, connection.session, false, message.message_id);
+  const current = ctx.sessions.of(connection);
+  if (current) {
+    current.peerId = message.peer_id;
+    sendWelcome(ctx, connection, current, false, message.message_id);
     return;
   }
   const { session_id: sessionId, resume_token: token } = message.data;
-  const previous = sessionId && token ? ctx.sessions.findResumable(sessionId, token) : undefined;
-  if (previous) {
-    const older = previous.connection;
-    previous.input?.releaseAll();
-    older.session = null;
-    if (previous.expiry) clearTimeout(previous.expiry);
-    previous.expiry = null;
-    previous.connection = connection;
-    previous.peerId = message.peer_id;
-    previous.pressRelease = announcesPressRelease(message);
-    connection.session = previous;
-    // It left control when its connection dropped: it queues up again (and controls if nobody does).
-    if (connection.principal.role === 'control') ctx.control.join(previous.id);
-    else ctx.control.leave(previous.id);
-    older.close(4001, 'replaced by a newer connection of this session');
-    ctx.log.info({ session: previous.id, from: older.id, to: connection.id }, 'session resumed');
-    sendWelcome(ctx, connection, previous, true, message.message_id);
-    return;
-  }
-  const session = ctx.sessions.create(connection, message.peer_id);
+  const resumed = sessionId && token ? ctx.sessions.resume(connection, sessionId, token, message.peer_id) : undefined;
+  const session = resumed ?? ctx.sessions.open(connection, message.peer_id);
   session.pressRelease = announcesPressRelease(message);
-  connection.session = session;
-  connection.log.info({ session: session.id, peer_id: message.peer_id }, 'session registered');
-  // View-only credentials never take part in control.
-  if (connection.principal.role === 'control') ctx.control.join(session.id);
-  sendWelcome(ctx, connection, session, false, message.message_id);
+  sendWelcome(ctx, connection, session, resumed !== undefined, message.message_id);
 }
 
 function attachViewer(ctx: SignalingContext, session: Session, viewer: MediaViewer): void {
@@ -128,8 +107,8 @@ async function sendOffer(ctx: SignalingContext, session: Session, request: Offer
 }
 
 function renegotiate(ctx: SignalingContext, session: Session, request: OfferRequest): Promise<void> {
-  return session
-    .serialize(() => sendOffer(ctx, session, request))
+  return session.negotiation
+    .push(() => sendOffer(ctx, session, request))
     .catch((err: unknown) => {
       if (err instanceof ProtocolError) session.connection.sendError(err.code, err.message, err.details);
       else session.connection.log.error({ err }, 'renegotiation failed');
@@ -137,7 +116,7 @@ function renegotiate(ctx: SignalingContext, session: Session, request: OfferRequ
 }
 
 async function onRequestOffer(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-offer'>): Promise<void> {
-  const session = requireSession(connection);
+  const session = requireSession(ctx, connection);
   const { constraints, codec_preferences: prefs } = message.data;
   const request: OfferRequest = {
     video: constraints?.video ?? true,
@@ -148,7 +127,7 @@ async function onRequestOffer(ctx: SignalingContext, connection: Connection, mes
     throw new ProtocolError('INVALID_MESSAGE', 'The constraints ask for neither video nor audio.', 'data.constraints');
   }
   session.lastOffer = request;
-  await session.serialize(() => sendOffer(ctx, session, request, message.message_id));
+  await session.negotiation.push(() => sendOffer(ctx, session, request, message.message_id));
 }
 
 function requireViewer(session: Session): MediaViewer {
@@ -158,17 +137,17 @@ function requireViewer(session: Session): MediaViewer {
   return session.viewer;
 }
 
-async function onAnswer(connection: Connection, message: ClientMessageOf<'answer'>): Promise<void> {
-  const session = requireSession(connection);
+async function onAnswer(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'answer'>): Promise<void> {
+  const session = requireSession(ctx, connection);
   const viewer = requireViewer(session);
-  await session.serialize(() => mediaCall(() => viewer.applyAnswer(message.data.sdp.sdp)));
+  await session.negotiation.push(() => mediaCall(() => viewer.applyAnswer(message.data.sdp.sdp)));
 }
 
-async function onIceCandidate(connection: Connection, message: ClientMessageOf<'ice-candidate'>): Promise<void> {
-  const session = requireSession(connection);
+async function onIceCandidate(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'ice-candidate'>): Promise<void> {
+  const session = requireSession(ctx, connection);
   const viewer = requireViewer(session);
   // In order with answers and offers: a candidate must never reach an offer newer than the one it answers.
-  await session.serialize(() => mediaCall(() => viewer.addRemoteCandidate(message.data.candidate)));
+  await session.negotiation.push(() => mediaCall(() => viewer.addRemoteCandidate(message.data.candidate)));
 }
 
 function onPing(connection: Connection, message: ClientMessageOf<'ping'>): void {
@@ -180,7 +159,7 @@ function onPing(connection: Connection, message: ClientMessageOf<'ping'>): void 
 }
 
 async function onGetStats(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'get-stats'>): Promise<void> {
-  const session = requireSession(connection);
+  const session = requireSession(ctx, connection);
   const asked = message.data.stats_type;
   const sections = new Set<StatsSection>(
     asked === undefined ? STATS_SECTIONS : STATS_SECTIONS.filter((s) => asked.includes(s)),
@@ -190,7 +169,7 @@ async function onGetStats(ctx: SignalingContext, connection: Connection, message
   if (sections.has('webrtc')) stats.webrtc = webrtc;
   if (sections.has('system')) {
     stats.system = {
-      ...systemSnapshot(ctx.cpu, ctx.startedAt),
+      ...ctx.system.snapshot(),
       media: ctx.media ? ctx.media.pipelineStats() : { state: 'unavailable', source: ctx.sourceName },
     };
   }
@@ -249,7 +228,7 @@ function onMouseClick(ctx: SignalingContext, session: Session, message: ClientMe
 }
 
 function onControl(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-control' | 'release-control'>): void {
-  const session = requireSession(connection);
+  const session = requireSession(ctx, connection);
   if (message.type === 'release-control') {
     ctx.control.release(session.id);
   } else {
@@ -275,19 +254,19 @@ export function dispatch(ctx: SignalingContext, connection: Connection, message:
     case 'request-offer':
       return onRequestOffer(ctx, connection, message);
     case 'answer':
-      return onAnswer(connection, message);
+      return onAnswer(ctx, connection, message);
     case 'ice-candidate':
-      return onIceCandidate(connection, message);
+      return onIceCandidate(ctx, connection, message);
     case 'get-stats':
       return onGetStats(ctx, connection, message);
     case 'mouse-move':
-      return peerInput(ctx, requireSession(connection)).mouseMove(message.data);
+      return peerInput(ctx, requireSession(ctx, connection)).mouseMove(message.data);
     case 'mouse-click':
-      return onMouseClick(ctx, requireSession(connection), message);
+      return onMouseClick(ctx, requireSession(ctx, connection), message);
     case 'mouse-wheel':
-      return peerInput(ctx, requireSession(connection)).mouseWheel(message.data);
+      return peerInput(ctx, requireSession(ctx, connection)).mouseWheel(message.data);
     case 'key-press':
-      return peerInput(ctx, requireSession(connection)).key(message.data);
+      return peerInput(ctx, requireSession(ctx, connection)).key(message.data);
     case 'request-control':
     case 'release-control':
       return onControl(ctx, connection, message);

@@ -1,9 +1,9 @@
 import type { ErrorCode } from '../protocol/index.js';
 
 /**
- * A failure a handler reports to the peer: sent as `error` with this code; the connection's fate follows
- * PROTOCOL.md §5. These are expected outcomes (a view-only peer's input, a message before hello), not bugs,
- * so no stack is captured: under load the stack walk was 12 % of the server's CPU (BENCHMARKS.md §5).
+ * A failure a handler reports to the peer: sent as `error` with this code; the connection's fate follows the
+ * code (docs/protocol.md, "Errors"). These are expected outcomes (a view-only peer's input, a message before
+ * hello), not bugs, so no stack is captured: under load the stack walk was 12 % of the server's CPU (BENCHMARKS.md §5).
  */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;

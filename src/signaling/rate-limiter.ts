@@ -15,39 +15,43 @@ export class TokenBucket {
     this.last = now;
   }
 
-  take(now: number = performance.now()): boolean {
+  /** Takes `cost` tokens if the bucket holds them; a refused take takes nothing. */
+  take(cost = 1, now: number = performance.now()): boolean {
+    if (!this.holds(cost, now)) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  /** True when `cost` tokens could be taken now. */
+  holds(cost = 1, now: number = performance.now()): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
-    return true;
+    return this.tokens >= cost;
   }
 }
 
 /**
- * Decides when rate limiting turns into disconnection: a peer that keeps overrunning its budget
- * for `strikesToClose` consecutive seconds is abusive, not bursty.
+ * Decides when rate limiting turns into disconnection: a peer with messages dropped in each of
+ * `strikesToClose` consecutive windows of `windowMs` keeps overrunning its budget; it is abusive, not bursty.
+ * Quarter-second windows close a flooder within a second, while one burst is a single strike.
  */
 export class AbuseMeter {
-  private windowStart = 0;
-  private dropsInWindow = 0;
+  private windowStart = -Infinity;
   private strikes = 0;
 
   constructor(
-    private readonly dropsPerStrike: number,
+    private readonly windowMs = 250,
     private readonly strikesToClose = 3,
   ) {}
 
   /** Records one dropped message; true when the peer should be disconnected. */
   drop(now: number = performance.now()): boolean {
-    if (now - this.windowStart >= 1000) {
-      const elapsedWindows = Math.floor((now - this.windowStart) / 1000);
-      if (this.dropsInWindow < this.dropsPerStrike || elapsedWindows > 1) this.strikes = 0;
+    const elapsed = now - this.windowStart;
+    if (elapsed >= this.windowMs) {
+      // The next window is a strike too only if it follows this one without a gap.
+      this.strikes = elapsed < 2 * this.windowMs ? this.strikes + 1 : 1;
       this.windowStart = now;
-      this.dropsInWindow = 0;
     }
-    this.dropsInWindow += 1;
-    if (this.dropsInWindow === this.dropsPerStrike) this.strikes += 1;
     return this.strikes >= this.strikesToClose;
   }
 }

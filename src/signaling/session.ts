@@ -3,11 +3,13 @@ import { sameSecret } from '../auth/same-secret.js';
 import type { PeerId } from '../protocol/index.js';
 import type { MediaViewer, OfferRequest } from '../media/types.js';
 import type { PeerInput } from '../input/types.js';
+import { SerialQueue } from '../util/serial-queue.js';
 import type { Connection } from './connection.js';
 
 /**
  * What survives a take-over: the media peer connection, input state, and the identity a client can resume.
  * Keyed by its own id, never by the client's peer_id (many Go seed clients share "498081").
+ * Its lifecycle (attach, take-over, detach, dispose) is the SessionRegistry's.
  */
 export class Session {
   readonly id = randomUUID();
@@ -21,17 +23,16 @@ export class Session {
   welcomed = false;
   /** Set once the session is freed: work queued before must not bring media back to life. */
   disposed = false;
-  /** Set while the session has no connection and waits for a resume (`--resume-grace`). */
-  expiry: NodeJS.Timeout | null = null;
   /**
    * The client announced `mouse-press-release` in hello: `mouse-click` `down` and `up` are separate.
    * Without it, `down` is a whole click: the JS seed sends `action:"down"` on every click and never `up`.
    */
   pressRelease = false;
-  /** Negotiations of one session run one at a time, in arrival order. */
-  negotiation: Promise<void> = Promise.resolve();
+  /** Negotiation steps of one session run one at a time, in arrival order. */
+  readonly negotiation = new SerialQueue();
 
   constructor(
+    /** The connection it is attached to, or last was while it waits for a resume. */
     public connection: Connection,
     public peerId: PeerId | undefined,
   ) {}
@@ -40,38 +41,10 @@ export class Session {
     return sameSecret(token, this.resumeToken);
   }
 
-  /** Runs `task` after every earlier negotiation step of this session. */
-  serialize(task: () => Promise<void>): Promise<void> {
-    const next = this.negotiation.then(task, task);
-    this.negotiation = next.catch(() => undefined);
-    return next;
-  }
-}
-
-export class SessionRegistry {
-  private readonly sessions = new Map<string, Session>();
-
-  create(connection: Connection, peerId: PeerId | undefined): Session {
-    const session = new Session(connection, peerId);
-    this.sessions.set(session.id, session);
-    return session;
-  }
-
-  /** The live session with this id and token, or undefined: take-over needs both. */
-  findResumable(sessionId: string, token: string): Session | undefined {
-    const session = this.sessions.get(sessionId);
-    return session?.tokenMatches(token) ? session : undefined;
-  }
-
-  delete(session: Session): void {
-    this.sessions.delete(session.id);
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  all(): IterableIterator<Session> {
-    return this.sessions.values();
+  /** Frees the media peer connection; steps still queued see `disposed` and do nothing. */
+  dispose(): void {
+    this.disposed = true;
+    this.viewer?.close();
+    this.viewer = null;
   }
 }

@@ -3,9 +3,9 @@ import type { MediaService } from '../media/types.js';
 import type { InputInjector } from '../input/types.js';
 import type { Logger } from '../log.js';
 import type { InputControl } from './input-control.js';
-import type { SessionRegistry } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
 import type { Traffic } from './traffic.js';
-import type { CpuSampler } from './system-stats.js';
+import type { SystemSampler } from './system-stats.js';
 import type { Connection } from './connection.js';
 import type { LimitFunction } from 'p-limit';
 
@@ -18,8 +18,7 @@ export interface SignalingContext {
   sessions: SessionRegistry;
   connections: ReadonlySet<Connection>;
   traffic: Traffic;
-  cpu: CpuSampler;
-  startedAt: number;
+  system: SystemSampler;
   /** Bounds offers being created at once (`--max-negotiations`); the rest wait their turn. */
   negotiations: LimitFunction;
   log: Logger;

@@ -10,24 +10,22 @@ import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
 import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
-import { SessionRegistry, type Session } from './session.js';
+import { SessionRegistry } from './session-registry.js';
 import type { SignalingContext, SignalingDeps } from './signaling-context.js';
-import { CpuSampler } from './system-stats.js';
+import { SystemSampler } from './system-stats.js';
 import { Traffic } from './traffic.js';
 
-/** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with 1009 itself. */
+/** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with TOO_LARGE itself. */
 const OVERSIZE_READ_FACTOR = 16;
 /** However large max_message_size is set, a frame is never buffered past this. */
 const OVERSIZE_READ_CAP = 64 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-/** Closes after which nobody comes back: a clean close handshake from the client (1000, 1001, 1005 = no code), or a refusal by policy. Dropped connections may resume. */
-const FINAL_CLOSE_CODES = new Set([1000, 1001, 1005, 1008, 1009, 1013]);
 /** setTimeout's limit; credentials valid for longer are simply not timed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The WebSocket endpoint: accepts upgrades on /ws, owns every Connection, runs liveness,
- * tells peers when input control moves, and closes everyone with 1001 on shutdown.
+ * tells peers when input control moves, and closes everyone with GOING_AWAY on shutdown.
  */
 export class SignalingServer {
   private readonly ctx: SignalingContext;
@@ -39,14 +37,14 @@ export class SignalingServer {
   private closing = false;
 
   constructor(deps: SignalingDeps) {
+    const control = new InputControl(deps.config.input);
     const ctx: SignalingContext = {
       ...deps,
-      control: new InputControl(deps.config.input),
-      sessions: new SessionRegistry(),
+      control,
+      sessions: new SessionRegistry({ control, resumeGrace: deps.config.resumeGrace, log: deps.log }),
       connections: this.connections,
       traffic: new Traffic(),
-      cpu: new CpuSampler(),
-      startedAt: Date.now(),
+      system: new SystemSampler(Date.now()),
       negotiations: pLimit(deps.config.maxNegotiations),
     };
     this.ctx = ctx;
@@ -54,6 +52,10 @@ export class SignalingServer {
       noServer: true,
       maxPayload: Math.min(Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024), OVERSIZE_READ_CAP),
       perMessageDeflate: false,
+      // One message per connection per event-loop turn, connections in turn: a socket's buffered frames are
+      // never handled in one synchronous loop, so one peer's burst delays another's message by one frame at most.
+      // While a connection waits for its turn its receiver holds the socket's data and ws stops reading it.
+      allowSynchronousEvents: false,
       // Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token itself when another will do.
       handleProtocols: (protocols) => {
         if (protocols.has('streamgate')) return 'streamgate';
@@ -140,29 +142,9 @@ export class SignalingServer {
     const left = (this.perAddress.get(connection.remoteAddress) ?? 1) - 1;
     if (left > 0) this.perAddress.set(connection.remoteAddress, left);
     else this.perAddress.delete(connection.remoteAddress);
-    const session = connection.session;
+    const session = this.ctx.sessions.of(connection);
     connection.log.info({ code, reason, session: session?.id, ...connection.traffic.snapshot() }, 'connection closed');
-    if (!session) return;
-    connection.session = null;
-    // Nothing stays pressed and nobody keeps control while away; media waits for a resume.
-    session.input?.releaseAll();
-    this.ctx.control.leave(session.id);
-    if (this.ctx.config.resumeGrace === 0 || this.closing || FINAL_CLOSE_CODES.has(code)) {
-      this.dispose(session);
-      return;
-    }
-    session.expiry = setTimeout(() => this.dispose(session), this.ctx.config.resumeGrace);
-    session.expiry.unref();
-  }
-
-  private dispose(session: Session): void {
-    session.disposed = true;
-    if (session.expiry) clearTimeout(session.expiry);
-    session.expiry = null;
-    session.viewer?.close();
-    session.viewer = null;
-    this.ctx.sessions.delete(session);
-    this.ctx.log.debug({ session: session.id }, 'session disposed');
+    this.ctx.sessions.detach(connection, code);
   }
 
   private announceControl(previous: string | null): void {
@@ -176,11 +158,11 @@ export class SignalingServer {
     }
   }
 
-  /** Closes every connection with 1001 and waits (bounded) for them to go. */
+  /** Closes every connection with GOING_AWAY and waits (bounded) for them to go. */
   async shutdown(timeoutMs = 2000): Promise<void> {
     this.closing = true;
     this.liveness.stop();
-    for (const session of [...this.ctx.sessions.all()]) if (session.expiry) this.dispose(session);
+    this.ctx.sessions.shutdown();
     for (const connection of this.connections) connection.close(CloseCode.GOING_AWAY, 'server shutting down');
     const deadline = Date.now() + timeoutMs;
     while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -29,7 +29,7 @@ function assertError(message: Record<string, any>, code: string): void {
   assert.ok(Number.isInteger(message.timestamp), 'server timestamps are integer ms');
 }
 
-describe('signaling conformance (PROTOCOL.md §1–5) against the real server', () => {
+describe('signaling conformance (docs/protocol.md) against the real server', () => {
   let server: TestServer;
   before(async () => {
     server = await startServer();

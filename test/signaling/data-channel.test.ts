@@ -47,3 +47,46 @@ test('the "input" data channel injects input, refuses other message types and ov
     await observer.close();
   }
 });
+
+test('a flood on the "input" data channel is cut off: the connection is closed with 1008 within seconds while another peer is answered', async (t) => {
+  const other = await WsPeer.open(server.wsUrl);
+  await other.hello({}, 'other');
+  const peer = await WsPeer.open(server.wsUrl);
+  try {
+    await peer.hello();
+    const page = await BrowserPeer.open(browser);
+    await playOverSignaling(peer, page);
+    await page.sendOnChannel('input', JSON.stringify({ type: 'ping', message_id: 'warm', data: {} }));
+    await peer.reply('warm');
+    const started = Date.now();
+    // Malformed messages as fast as the channel takes them, for up to 10 s or until it closes.
+    const flood = page.page.evaluate(async () => {
+      const channel = (window as unknown as { channels: Record<string, RTCDataChannel> }).channels.input!;
+      const deadline = Date.now() + 10_000;
+      let sent = 0;
+      while (channel.readyState === 'open' && Date.now() < deadline) {
+        if (channel.bufferedAmount > 256 * 1024) {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          continue;
+        }
+        channel.send('{');
+        sent++;
+      }
+      return sent;
+    });
+    const code = await peer.closed(15_000);
+    const closedAfter = Date.now() - started;
+    const sent = await flood;
+    t.diagnostic(`closed with ${code} ${closedAfter} ms after the flood began; ${sent} messages sent`);
+    assert.equal(code, 1008, 'the flooding peer is closed as an abuser');
+    assert.ok(closedAfter < 5000, `closed ${closedAfter} ms after the flood began (${sent} messages sent)`);
+    assert.ok(server.logs.some((l) => l.msg === 'closing: persistent rate-limit abuse'), 'the server says why');
+    const pong = await other.reply(other.request('ping'));
+    assert.equal(pong.type, 'pong', 'another peer is answered');
+    assert.equal(other.closeCode, null);
+    await page.close();
+  } finally {
+    peer.close();
+    other.close();
+  }
+});

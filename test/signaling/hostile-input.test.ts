@@ -6,7 +6,7 @@ import { WsPeer } from '../helpers/ws-peer.js';
 
 type Hostile = { frame: string | Buffer; binary?: boolean; expect: string };
 
-/** One hostile frame and the error code PROTOCOL.md §5 names for it (for a registered peer on a test source). */
+/** One hostile frame and the error code the protocol names for it (docs/protocol.md, "Errors") (for a registered peer on a test source). */
 function hostile(random: () => number): Hostile {
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!;
   const big = (n: number) => 'x'.repeat(n);
