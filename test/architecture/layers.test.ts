@@ -6,34 +6,9 @@ import { filesUnder, importCycles, importGraph, importsOf, lineCount, readSource
  * Violations that other branches are removing while this check lands. While only these remain, their
  * check is reported as a todo naming them; any other violation fails. Delete an entry once it is gone.
  */
-const BEING_REMOVED = {
-  cycles: ['src/signaling/connection.ts → src/signaling/session.ts → src/signaling/connection.ts'],
-  longFiles: ['src/client/client.ts', 'src/input/x11-injector.ts'],
-  docCitations: [
-    'src/config/options.ts',
-    'src/input/x11-injector.ts',
-    'src/media/ice-candidates.ts',
-    'src/media/pipeline-description.ts',
-    'src/media/pipeline-worker.ts',
-    'src/media/werift-viewer.ts',
-    'src/protocol/client-messages.ts',
-    'src/protocol/constants.ts',
-    'src/protocol/errors.ts',
-    'src/signaling/protocol-error.ts',
-    'src/x11/x11-connection.ts',
-    'test/signaling/conformance.test.ts',
-    'test/signaling/hostile-input.test.ts',
-  ],
-};
-
-/**
- * A check over a list of violations: passes when there are none, is a todo while every one is on the
- * `beingRemoved` list (named in the todo), fails on anything else.
- */
-function checkNone(name: string, violations: string[], beingRemoved: string[], what: string): void {
-  const unexpected = violations.filter((v) => !beingRemoved.includes(v));
-  const todo = violations.length > 0 && unexpected.length === 0 ? `still ${what}: ${violations.join('; ')}` : undefined;
-  test(name, { todo }, () => {
+/** A check over a list of violations: passes when there are none, and names every one when it fails. */
+function checkNone(name: string, violations: string[], what: string): void {
+  test(name, () => {
     assert.deepEqual(violations, [], `${what}: ${violations.join('; ')}`);
   });
 }
@@ -72,7 +47,7 @@ test('protocol imports nothing of ours: it is the pure vocabulary server and cli
   assert.deepEqual(outside, []);
 });
 
-checkNone('no import cycle in src/', importCycles(importGraph('src')), BEING_REMOVED.cycles, 'import cycles');
+checkNone('no import cycle in src/', importCycles(importGraph('src')), 'import cycles');
 
 /**
  * The public entry points of src/: what the package exports (src/protocol/index.ts,
@@ -93,7 +68,6 @@ const MAX_LINES = 500;
 checkNone(
   `no file in src/ or web/ over ${MAX_LINES} lines`,
   [...filesUnder('src'), ...filesUnder('web')].filter((file) => lineCount(file) > MAX_LINES),
-  BEING_REMOVED.longFiles,
   `files over ${MAX_LINES} lines`,
 );
 
@@ -106,6 +80,5 @@ checkNone(
   ['src', 'web', 'test', 'bench']
     .flatMap((folder) => filesUnder(folder, (p) => CODE.test(p)))
     .filter((file) => file !== SELF && /\b(DESIGN|PROTOCOL)\.md\b/.test(readSource(file))),
-  BEING_REMOVED.docCitations,
   'files citing DESIGN.md or PROTOCOL.md',
 );
