@@ -12,30 +12,31 @@ export class ConfigError extends Error {
 /**
  * flag name → config key; the environment variable is STREAMGATE_ + the flag in upper snake case.
  * A switch may stand alone on the command line (meaning true) or take true|false. A secret's value is never
- * repeated in an error message. Defaults come from the schema (see `defaultText`).
+ * repeated in an error message. --help shows the schema's default (see `defaultText`), or `defaultIs` where
+ * the default is worked out at start, or none.
  */
-const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string; switch?: true; secret?: true }[] = [
+const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string; defaultIs?: string; switch?: true; secret?: true }[] = [
   { flag: 'host', key: 'host', help: 'address to listen on; beyond loopback a token is required (one is made up unless auth is configured)' },
   { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)' },
   { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)' },
-  { flag: 'display', key: 'display', help: 'X display for --source x11 (default $DISPLAY)' },
-  { flag: 'audio-server', key: 'audioServer', help: 'PulseAudio server whose output is streamed with --source x11 (default $PULSE_SERVER; silence without)' },
+  { flag: 'display', key: 'display', help: 'X display for --source x11', defaultIs: '$DISPLAY' },
+  { flag: 'audio-server', key: 'audioServer', help: 'PulseAudio server whose output is streamed with --source x11', defaultIs: '$PULSE_SERVER; silence without' },
   { flag: 'resolution', key: 'resolution', help: 'virtual desktop / test pattern size, WIDTHxHEIGHT' },
   { flag: 'app', key: 'app', help: 'command run inside the virtual desktop' },
-  { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root (default nobody; root keeps root)' },
+  { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root', defaultIs: 'nobody; root keeps root' },
   { flag: 'framerate', key: 'framerate', help: 'video frames per second' },
   { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s' },
   { flag: 'log-level', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent' },
   { flag: 'log-format', key: 'logFormat', help: 'auto (pretty on a terminal, else json) | pretty (lines for a person) | json (one JSON object a line, for collectors)' },
   { flag: 'heartbeat-interval', key: 'heartbeatInterval', help: 'ms between pings, told to clients in welcome' },
-  { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT} (default 3 × max(heartbeat, 30000))` },
+  { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT}`, defaultIs: '3 × max(heartbeat, 30000)' },
   { flag: 'max-message-size', key: 'maxMessageSize', help: 'largest accepted frame in bytes' },
   { flag: 'ice-servers', key: 'iceServers', help: 'JSON RTCIceServer[] or comma-separated URLs (e.g. turn:host:3478)' },
   { flag: 'input', key: 'input', help: 'who may send input: all | first (first peer controls) | none' },
   { flag: 'max-peers', key: 'maxPeers', help: 'most WebSocket connections at once' },
   { flag: 'rate-limit', key: 'rateLimit', help: 'messages per second per peer (burst 2×)' },
   { flag: 'input-rate-limit', key: 'inputRateLimit', help: 'input events per second per peer (burst 2×)' },
-  { flag: 'web-root', key: 'webRoot', help: 'folder served at / (default: the built viewer)' },
+  { flag: 'web-root', key: 'webRoot', help: 'folder served at /', defaultIs: 'the built viewer' },
   { flag: 'resume-grace', key: 'resumeGrace', help: 'ms a dropped session (and its media) waits to be resumed' },
   { flag: 'max-peers-per-ip', key: 'maxPeersPerIp', help: 'most connections from one address' },
   { flag: 'max-negotiations', key: 'maxNegotiations', help: 'offers being created at once; more wait their turn' },
@@ -118,8 +119,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     // Errors are thrown as ConfigError and printed once, by the caller.
     .configureOutput({ outputError: () => undefined });
   for (const f of FLAGS) {
-    const fallback = defaultText(f.key);
-    const help = fallback === undefined ? f.help : `${f.help} (default: ${fallback})`;
+    const help = `${f.help} (default: ${f.defaultIs ?? defaultText(f.key) ?? 'none'})`;
     program.addOption(new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, help).env(envName(f.flag)));
   }
   try {
