@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { authConfigured, exposureNotice, secureByDefault } from './config/exposure.js';
+import { authConfigured, secureByDefault } from './config/exposure.js';
 import type { Config } from './config/options.js';
+import { startupNotice } from './config/startup-notice.js';
 import { createHttpServer } from './http/http-server.js';
-import { logger } from './log.js';
+import { logger, logsAreForPeople } from './log.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 import { startSource } from './source.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -45,11 +46,12 @@ export async function startApp(given: Config): Promise<RunningApp> {
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  const notice = exposureNotice(config, exposure, port);
+  const notice = startupNotice(config, exposure, port);
   if (exposure.kind === 'insecure-no-auth') log.warn({ host: config.host, port }, 'serving without authentication beyond loopback (--insecure-no-auth)');
   if (exposure.kind === 'generated-token') log.info('auth is on with a generated token: the URL carrying it is on stdout');
-  // On stdout, apart from the JSON log on stderr: for the person who started the server, and kept out of log files.
-  if (notice) process.stdout.write(`\n${notice}\n\n`);
+  // On stdout, apart from the log on stderr: for the person who started the server, and kept out of log files.
+  // The token and the warning always; the rest when a person reads the log (not in a collector's stream).
+  if (notice.essential || logsAreForPeople()) process.stdout.write(`\n${notice.text}\n\n`);
   log.info({ host: config.host, port, source: config.source, tls: Boolean(config.tlsCert), auth: authConfigured(config), generatedToken: exposure.kind === 'generated-token' }, 'listening');
 
   return {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config/load.js';
-import { logger, rootLogger, setLogLevel } from './log.js';
+import { configureLogging, logger, rootLogger } from './log.js';
 import { startApp } from './app.js';
 
 /** Exit promptly on SIGTERM even if something refuses to stop: a supervisor waiting on us must not hang. */
@@ -14,12 +14,12 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof CommanderError) process.exit(err.exitCode);
     if (err instanceof ConfigError) {
-      process.stderr.write(`streamgate: ${err.message}\nRun with --help for the list of options.\n`);
+      process.stderr.write(`${err.message.replace(/^/gm, 'streamgate: ')}; see --help\n`);
       process.exit(2);
     }
     throw err;
   }
-  setLogLevel(config.logLevel);
+  configureLogging(config.logLevel, config.logFormat);
   const log = logger('main');
   const app = await startApp(config);
 
@@ -48,7 +48,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+/** What to do about the start-up failures a person can fix; others are told as they are. */
+function startFailure(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'EADDRINUSE') return `${message}: another program uses that port; choose another with --port (0 picks a free one)`;
+  if (code === 'EACCES') return `${message}: ports below 1024 need root; choose another with --port`;
+  return message;
+}
+
 main().catch((err: unknown) => {
-  process.stderr.write(`streamgate: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  // The stack is for developers: at --log-level debug it is in the log; the person gets the reason.
+  rootLogger.debug({ err }, 'failed to start');
+  process.stderr.write(`streamgate: failed to start: ${startFailure(err)}\n`);
   process.exit(1);
 });

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
-import { hostname } from 'node:os';
 import type { Config } from './options.js';
 
 /**
@@ -38,33 +37,4 @@ export function secureByDefault(config: Config): { config: Config; exposure: Exp
   // 192 bits: no guessing it through the rate limits.
   const token = randomBytes(24).toString('base64url');
   return { config: { ...config, authToken: token }, exposure: { kind: 'generated-token', token } };
-}
-
-/** What a person starting the server must read (the URL with the generated token, or the warning); null if nothing. */
-export function exposureNotice(config: Config, exposure: Exposure, port: number): string | null {
-  const urls = viewerUrls(config, port);
-  if (exposure.kind === 'generated-token') {
-    const query = `?token=${encodeURIComponent(exposure.token)}`;
-    return [
-      `Streamgate listens on ${config.host} port ${port}, beyond this machine, so it requires a token. Open the viewer at:`,
-      ...urls.map((url) => `    ${url}${query}`),
-      'Other clients send the same token (Authorization: Bearer, ?token=, or the bearer.<token> subprotocol).',
-      'Set --auth-token (or a JWT option) to choose the credentials, or --insecure-no-auth to serve without any.',
-    ].join('\n');
-  }
-  if (exposure.kind === 'insecure-no-auth') {
-    return [
-      `WARNING: --insecure-no-auth: Streamgate serves the desktop WITHOUT AUTHENTICATION on ${config.host} port ${port}.`,
-      `Anyone who can reach ${urls.join(' or ')} can watch it and type into it.`,
-    ].join('\n');
-  }
-  return null;
-}
-
-/** Where a browser finds the viewer: the bound address, or for a wildcard bind this host's name and loopback. */
-function viewerUrls(config: Config, port: number): string[] {
-  const scheme = config.tlsCert ? 'https' : 'http';
-  const wildcard = config.host === '0.0.0.0' || config.host === '::' || config.host === '[::]';
-  const hosts = wildcard ? [hostname(), '127.0.0.1'] : [isIP(config.host) === 6 ? `[${config.host}]` : config.host];
-  return hosts.map((host) => `${scheme}://${host}:${port}/`);
 }

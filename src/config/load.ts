@@ -1,9 +1,9 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { CloseCode } from '../protocol/index.js';
-import { ConfigSchema, type Config } from './options.js';
+import { ConfigFields, ConfigSchema, type Config } from './options.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -11,34 +11,37 @@ export class ConfigError extends Error {
 
 /**
  * flag name → config key; the environment variable is STREAMGATE_ + the flag in upper snake case.
- * A switch may stand alone on the command line (meaning true) or take true|false.
+ * A switch may stand alone on the command line (meaning true) or take true|false. A secret's value is never
+ * repeated in an error message. --help shows the schema's default (see `defaultText`), or `defaultIs` where
+ * the default is worked out at start, or none.
  */
-const FLAGS: { flag: string; key: string; help: string; default?: string; switch?: true }[] = [
-  { flag: 'host', key: 'host', help: 'address to listen on', default: '127.0.0.1' },
-  { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)', default: '8080' },
-  { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)', default: 'virtual' },
-  { flag: 'display', key: 'display', help: 'X display for --source x11 (default $DISPLAY)' },
-  { flag: 'audio-server', key: 'audioServer', help: 'PulseAudio server whose output is streamed with --source x11 (default $PULSE_SERVER; silence without)' },
-  { flag: 'resolution', key: 'resolution', help: 'virtual desktop / test pattern size', default: '1280x720' },
-  { flag: 'app', key: 'app', help: 'command run inside the virtual desktop', default: 'xterm' },
-  { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root (default nobody; root keeps root)' },
-  { flag: 'framerate', key: 'framerate', help: 'video frames per second', default: '30' },
-  { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s', default: '2500' },
-  { flag: 'log-level', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
-  { flag: 'heartbeat-interval', key: 'heartbeatInterval', help: 'ms between pings, told to clients in welcome', default: '30000' },
-  { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT} (default 3 × max(heartbeat, 30000))` },
-  { flag: 'max-message-size', key: 'maxMessageSize', help: 'largest accepted frame in bytes', default: '65536' },
+const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string; defaultIs?: string; switch?: true; secret?: true }[] = [
+  { flag: 'host', key: 'host', help: 'address to listen on; beyond loopback a token is required (one is made up unless auth is configured)' },
+  { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)' },
+  { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)' },
+  { flag: 'display', key: 'display', help: 'X display for --source x11', defaultIs: '$DISPLAY' },
+  { flag: 'audio-server', key: 'audioServer', help: 'PulseAudio server whose output is streamed with --source x11', defaultIs: '$PULSE_SERVER; silence without' },
+  { flag: 'resolution', key: 'resolution', help: 'virtual desktop / test pattern size, WIDTHxHEIGHT' },
+  { flag: 'app', key: 'app', help: 'command run inside the virtual desktop' },
+  { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root', defaultIs: 'nobody; root keeps root' },
+  { flag: 'framerate', key: 'framerate', help: 'video frames per second' },
+  { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s' },
+  { flag: 'log-level', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent' },
+  { flag: 'log-format', key: 'logFormat', help: 'auto (pretty on a terminal, else json) | pretty (lines for a person) | json (one JSON object a line, for collectors)' },
+  { flag: 'heartbeat-interval', key: 'heartbeatInterval', help: 'ms between pings, told to clients in welcome' },
+  { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT}`, defaultIs: '3 × max(heartbeat, 30000)' },
+  { flag: 'max-message-size', key: 'maxMessageSize', help: 'largest accepted frame in bytes' },
   { flag: 'ice-servers', key: 'iceServers', help: 'JSON RTCIceServer[] or comma-separated URLs (e.g. turn:host:3478)' },
-  { flag: 'input', key: 'input', help: 'who may send input: all | first (first peer controls) | none', default: 'first' },
-  { flag: 'max-peers', key: 'maxPeers', help: 'most WebSocket connections at once', default: '200' },
-  { flag: 'rate-limit', key: 'rateLimit', help: 'messages per second per peer (burst 2×)', default: '100' },
-  { flag: 'input-rate-limit', key: 'inputRateLimit', help: 'input events per second per peer (burst 2×)', default: '2000' },
-  { flag: 'web-root', key: 'webRoot', help: 'folder served at / (default: the built viewer)' },
-  { flag: 'resume-grace', key: 'resumeGrace', help: 'ms a dropped session (and its media) waits to be resumed', default: '15000' },
-  { flag: 'max-peers-per-ip', key: 'maxPeersPerIp', help: 'most connections from one address', default: '50' },
-  { flag: 'max-negotiations', key: 'maxNegotiations', help: 'offers being created at once; more wait their turn', default: '4' },
-  { flag: 'auth-token', key: 'authToken', help: 'turn auth on: a shared secret token (grants the control role)' },
-  { flag: 'jwt-secret', key: 'jwtSecret', help: 'turn auth on: accept HS256 JWTs signed with this secret' },
+  { flag: 'input', key: 'input', help: 'who may send input: all | first (first peer controls) | none' },
+  { flag: 'max-peers', key: 'maxPeers', help: 'most WebSocket connections at once' },
+  { flag: 'rate-limit', key: 'rateLimit', help: 'messages per second per peer (burst 2×)' },
+  { flag: 'input-rate-limit', key: 'inputRateLimit', help: 'input events per second per peer (burst 2×)' },
+  { flag: 'web-root', key: 'webRoot', help: 'folder served at /', defaultIs: 'the built viewer' },
+  { flag: 'resume-grace', key: 'resumeGrace', help: 'ms a dropped session (and its media) waits to be resumed' },
+  { flag: 'max-peers-per-ip', key: 'maxPeersPerIp', help: 'most connections from one address' },
+  { flag: 'max-negotiations', key: 'maxNegotiations', help: 'offers being created at once; more wait their turn' },
+  { flag: 'auth-token', key: 'authToken', help: 'turn auth on: a shared secret token (grants the control role)', secret: true },
+  { flag: 'jwt-secret', key: 'jwtSecret', help: 'turn auth on: accept HS256 JWTs signed with this secret', secret: true },
   { flag: 'jwt-public-key', key: 'jwtPublicKey', help: 'turn auth on: accept RS256/ES256 JWTs verified with this PEM public key file' },
   { flag: 'public-metrics', key: 'publicMetrics', help: 'serve /metrics without credentials when auth is on (true|false)' },
   {
@@ -52,35 +55,79 @@ const FLAGS: { flag: string; key: string; help: string; default?: string; switch
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
 ];
 
+const SCHEMA_DEFAULTS = ConfigFields.parse({});
+
+/** The schema's default for `key` as it would be typed on the command line; undefined when it has none. */
+function defaultText(key: keyof typeof SCHEMA_DEFAULTS): string | undefined {
+  const value: unknown = SCHEMA_DEFAULTS[key];
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join(',');
+  if (typeof value === 'object' && value !== null && 'width' in value && 'height' in value) return `${String(value.width)}x${String(value.height)}`;
+  return String(value);
+}
+
 function envName(flag: string): string {
   return `STREAMGATE_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-function formatIssues(error: z.ZodError, sourceOf: (key: string) => string): string {
+/** One line per problem: the flag, where its value came from, what is accepted, and what was given (secrets excepted). */
+function formatIssues(error: z.ZodError, given: Record<string, unknown>, sourceOf: (key: string) => string): string {
   return error.issues
     .map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        return `${sourceOf(issue.keys[0] ?? '')}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (the keys are the flags in camelCase, e.g. maxPeers)`;
+      }
       const key = String(issue.path[0] ?? '');
-      const flag = FLAGS.find((f) => f.key === key)?.flag ?? key;
-      return `  --${flag} (from ${sourceOf(key)}): ${issue.message}`;
+      const spec = FLAGS.find((f) => f.key === key);
+      const where = issue.path.length > 1 ? ` at ${issue.path.slice(1).join('.')}` : '';
+      const value = given[key];
+      const shown = issue.code === 'custom' || spec?.secret || value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+      return `--${spec?.flag ?? key} (from ${sourceOf(key)})${where}: ${issue.message}${shown}`;
     })
     .join('\n');
 }
 
+/** Commander's complaint about the command line, as one line in the same voice as the value errors. */
+function commandLineError(err: CommanderError, operands: readonly string[]): ConfigError {
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const [, flag, suggestion] = /'([^']*)'(?:\s*\(Did you mean ([^?]*)\?\))?/.exec(err.message) ?? [];
+      return new ConfigError(`unknown flag ${flag ?? ''}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+    }
+    case 'commander.optionMissingArgument': {
+      const flag = /'(--[\w-]+)/.exec(err.message)?.[1] ?? 'a flag';
+      return new ConfigError(`${flag} needs a value`);
+    }
+    case 'commander.excessArguments':
+      return new ConfigError(`unexpected argument ${operands.map((a) => JSON.stringify(a)).join(' ')}: every setting is a flag, e.g. --source test`);
+    default:
+      return new ConfigError(err.message.replace(/^error: /, '').replace(/\n/g, ' '));
+  }
+}
+
 /**
  * Reads configuration with this precedence: CLI flag > environment variable > config file > default.
- * Throws ConfigError with a message naming the bad setting and where it came from.
+ * Throws ConfigError with a message naming the bad setting, where it came from and what is accepted, and
+ * CommanderError (exit code 0) once --help is printed.
  */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Config {
   const program = new Command('streamgate')
     .description('Stream a Linux desktop, an app or a test source to browsers over WebRTC.')
     .option('-c, --config <file>', 'JSON config file with the same keys as the flags (camelCase)')
+    .addHelpText('after', '\nEvery flag can also be set as its environment variable (shown) or as a camelCase key of the --config file;\nflags win over the environment, which wins over the file.')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Errors are thrown as ConfigError and printed once, by the caller.
+    .configureOutput({ outputError: () => undefined });
   for (const f of FLAGS) {
-    const option = new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, f.help).env(envName(f.flag));
-    program.addOption(f.default === undefined ? option : option.default(undefined, f.default));
+    const help = `${f.help} (default: ${f.defaultIs ?? defaultText(f.key) ?? 'none'})`;
+    program.addOption(new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, help).env(envName(f.flag)));
   }
-  program.parse(argv as string[], { from: 'user' });
+  try {
+    program.parse(argv as string[], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError && err.exitCode !== 0) throw commandLineError(err, program.args);
+    throw err;
+  }
   const cli = program.opts<Record<string, string | true | undefined>>();
 
   const file: Record<string, unknown> = {};
@@ -89,7 +136,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     try {
       Object.assign(file, JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>);
     } catch (err) {
-      throw new ConfigError(`Cannot read config file ${configPath}: ${(err as Error).message}`);
+      throw new ConfigError(`--config: cannot read the config file ${configPath}: ${(err as Error).message}`);
     }
   }
 
@@ -106,17 +153,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   const result = ConfigSchema.safeParse(merged);
   if (!result.success) {
-    throw new ConfigError(`Invalid configuration:\n${formatIssues(result.error, (k) => origin[k] ?? 'default')}`);
+    throw new ConfigError(formatIssues(result.error, merged, (k) => origin[k] ?? 'default'));
   }
   if (result.data.jwtPublicKey) {
     try {
       createPublicKey(readFileSync(result.data.jwtPublicKey));
     } catch (err) {
-      throw new ConfigError(`Invalid configuration:\n  --jwt-public-key: cannot read a PEM public key from ${result.data.jwtPublicKey}: ${(err as Error).message}`);
+      throw new ConfigError(`--jwt-public-key: cannot read a PEM public key from ${result.data.jwtPublicKey}: ${(err as Error).message}`);
     }
   }
   if (result.data.source === 'x11' && !result.data.display) {
-    throw new ConfigError('Invalid configuration:\n  --source x11 needs --display (or $DISPLAY) naming the X display to capture');
+    throw new ConfigError('--source x11 needs --display (or $DISPLAY) naming the X display to capture, e.g. --display :0');
   }
   return result.data;
 }

@@ -27,54 +27,67 @@ const IceServers = z.preprocess((value) => {
   return text.split(',').map((urls) => ({ urls: urls.trim() }));
 }, z.array(IceServerSchema));
 
-const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** Every way a number can be wrong gets the same message: what would be accepted. */
+const Int = (min: number, max: number) => {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+/** One of a few words; the message lists them. */
+const OneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of ${values.join('|')}` });
 
 /** A switch: `true`/`false` from the environment or a file, and true when given on the command line alone. */
-const Switch = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const Switch = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
+
+/** How log lines are written: `pretty` for a person, `json` for a collector, `auto` = pretty when stderr is a terminal. */
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
 
 /**
  * Every setting, its default and its range. CLI flags, STREAMGATE_* environment variables and the
  * optional JSON config file all feed this one schema, so a bad value fails the same way from any of them.
+ * The settings one by one (their defaults are what --help shows); ConfigSchema adds the rules between them.
  */
-export const ConfigSchema = z
-  .strictObject({
-    host: z.string().min(1).default('127.0.0.1'),
-    port: Int(0, 65535).default(8080),
-    source: z.enum(['virtual', 'test', 'x11']).default('virtual'),
-    display: z.string().regex(/^[\w.-]*:\d+(\.\d+)?$/, 'expected an X display like :0').optional(),
-    audioServer: z
-      .string()
-      .regex(/^(unix:)?\/[\w./-]+$|^tcp[46]?:[\w.:[\]-]+$/, 'expected a PulseAudio server like unix:/run/user/1000/pulse/native or tcp:host:4713')
-      .optional(),
-    resolution: Resolution.default({ width: 1280, height: 720 }),
-    app: z.string().min(1).default('xterm'),
-    appUser: z.string().min(1).optional(),
-    framerate: Int(1, 120).default(30),
-    bitrate: Int(100, 50_000).default(2500),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    heartbeatInterval: Int(100, 3_600_000).default(30_000),
-    livenessTimeout: Int(100, 3_600_000).optional(),
-    maxMessageSize: Int(256, 16 * 1024 * 1024).default(65_536),
-    iceServers: IceServers.default([]),
-    input: z.enum(['all', 'first', 'none']).default('first'),
-    maxPeers: Int(1, 1_000_000).default(200),
-    rateLimit: Int(1, 1_000_000).default(100),
-    inputRateLimit: Int(1, 1_000_000).default(2000),
-    webRoot: z.string().optional(),
-    maxPeersPerIp: Int(1, 1_000_000).default(50),
-    resumeGrace: Int(0, 3_600_000).default(15_000),
-    maxNegotiations: Int(1, 1000).default(4),
-    authToken: z.string().min(16, 'use at least 16 characters').optional(),
-    jwtSecret: z.string().min(32, 'an HS256 secret needs at least 32 characters').optional(),
-    jwtPublicKey: z.string().min(1).optional(),
-    publicMetrics: Switch.default(false),
-    insecureNoAuth: Switch.default(false),
-    allowedOrigins: z
-      .preprocess((v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v), z.array(z.string()))
-      .default([]),
-    tlsCert: z.string().min(1).optional(),
-    tlsKey: z.string().min(1).optional(),
-  })
+export const ConfigFields = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: Int(0, 65535).default(8080),
+  source: OneOf(['virtual', 'test', 'x11']).default('virtual'),
+  display: z.string().regex(/^[\w.-]*:\d+(\.\d+)?$/, 'expected an X display like :0').optional(),
+  audioServer: z
+    .string()
+    .regex(/^(unix:)?\/[\w./-]+$|^tcp[46]?:[\w.:[\]-]+$/, 'expected a PulseAudio server like unix:/run/user/1000/pulse/native or tcp:host:4713')
+    .optional(),
+  resolution: Resolution.default({ width: 1280, height: 720 }),
+  app: z.string().min(1).default('xterm'),
+  appUser: z.string().min(1).optional(),
+  framerate: Int(1, 120).default(30),
+  bitrate: Int(100, 50_000).default(2500),
+  logLevel: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logFormat: OneOf(LOG_FORMATS).default('auto'),
+  heartbeatInterval: Int(100, 3_600_000).default(30_000),
+  livenessTimeout: Int(100, 3_600_000).optional(),
+  maxMessageSize: Int(256, 16 * 1024 * 1024).default(65_536),
+  iceServers: IceServers.default([]),
+  input: OneOf(['all', 'first', 'none']).default('first'),
+  maxPeers: Int(1, 1_000_000).default(200),
+  rateLimit: Int(1, 1_000_000).default(100),
+  inputRateLimit: Int(1, 1_000_000).default(2000),
+  webRoot: z.string().optional(),
+  maxPeersPerIp: Int(1, 1_000_000).default(50),
+  resumeGrace: Int(0, 3_600_000).default(15_000),
+  maxNegotiations: Int(1, 1000).default(4),
+  authToken: z.string().min(16, 'use at least 16 characters').optional(),
+  jwtSecret: z.string().min(32, 'an HS256 secret needs at least 32 characters').optional(),
+  jwtPublicKey: z.string().min(1).optional(),
+  publicMetrics: Switch.default(false),
+  insecureNoAuth: Switch.default(false),
+  allowedOrigins: z
+    .preprocess((v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v), z.array(z.string()))
+    .default([]),
+  tlsCert: z.string().min(1).optional(),
+  tlsKey: z.string().min(1).optional(),
+});
+
+export const ConfigSchema = ConfigFields
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: '--tls-cert and --tls-key go together',
     path: ['tlsCert'],

@@ -200,7 +200,7 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
   private async startAudio(): Promise<void> {
     if (this.options.audio === false) return;
     if (!pulseAudioInstalled()) {
-      log.info('no pulseaudio installed: the desktop is silent (the audio track carries silence)');
+      log.info('no pulseaudio installed: the desktop is silent (the audio track carries silence); `npm run setup` or `sudo apt-get install pulseaudio` gives it sound');
       return;
     }
     const server = new PulseAudioServer(this.account);
@@ -258,7 +258,15 @@ export class VirtualDesktop extends EventEmitter<VirtualDesktopEvents> {
       let out = '';
       const timeoutMs = this.options.startTimeoutMs ?? 10_000;
       const timer = setTimeout(() => done(new Error(`Xvfb did not become ready within ${timeoutMs} ms`)), timeoutMs);
-      const onExit = (code: number | null): void => done(new Error(`Xvfb exited (${code}) before it was ready: ${stderrTail().trim().slice(-400)}`));
+      // 127: the tether could not start Xvfb at all, which is almost always that it is not installed.
+      const onExit = (code: number | null): void =>
+        done(
+          new Error(
+            code === 127
+              ? `cannot run Xvfb (${stderrTail().trim().slice(-200)}): install it with \`npm run setup\` or \`sudo apt-get install xvfb\``
+              : `Xvfb exited (${code}) before it was ready: ${stderrTail().trim().slice(-400)}`,
+          ),
+        );
       const done = (err: Error | null, n?: number): void => {
         clearTimeout(timer);
         child.stdout?.off('data', onData);

@@ -53,7 +53,12 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     if (settings.source.kind === 'x11' && !capabilities.x11) {
       const { element, debianPackage } = X11_CAPTURE;
       throw new Error(
-        `capturing X display ${settings.source.display} needs the GStreamer element ${element}, which is not installed (Debian package ${debianPackage})`,
+        `capturing X display ${settings.source.display} needs the GStreamer element ${element}, which is not installed: install it with \`npm run setup\` or \`sudo apt-get install ${debianPackage}\``,
+      );
+    }
+    if (capabilities.codecs.length === 0) {
+      log.warn(
+        'no video encoder: GStreamer or its plugins are not installed, and every viewer will be refused; install them with `npm run setup` or `sudo apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly`',
       );
     }
     return new GstreamerMediaService(settings, capabilities, options);
