@@ -48,6 +48,12 @@ const LIMITED_REPLIES_PER_SECOND = 10;
 const LOGGED_ERRORS_PER_SECOND = 5;
 /** A frame costs one token of the frame budget and one more per this many bytes: decoding costs grow with size. */
 const FRAME_TOKEN_BYTES = 1024;
+/**
+ * What a message that fails validation (or a binary frame) costs of the non-input budget: a correct client
+ * sends none, and each costs the server an error reply. A garbage flood so meets its budget five times sooner,
+ * even from a peer that only gets its fair share of a busy server.
+ */
+const INVALID_MESSAGE_COST = 5;
 /** How long the socket of a connection over a budget goes unread (a tenth of a second's budget refills meanwhile). */
 const OVER_BUDGET_PAUSE_MS = 100;
 
@@ -196,7 +202,7 @@ export class Connection {
     if (!this.withinBudget(buffer.byteLength, true)) return;
     if (isBinary) {
       countMessage('in', '(binary)');
-      if (this.rateLimited(false)) return;
+      if (this.rateLimited(false, INVALID_MESSAGE_COST)) return;
       this.sendError('INVALID_MESSAGE', 'Binary frames are not accepted; send JSON text frames.', 'frame');
       return;
     }
@@ -228,7 +234,7 @@ export class Connection {
     const parsed = parseClientMessage(text);
     const type = parsed.ok ? parsed.message.type : undefined;
     countMessage('in', type ?? '(invalid)');
-    if (this.rateLimited(type !== undefined && INPUT_MESSAGE_TYPES.has(type))) return;
+    if (this.rateLimited(type !== undefined && INPUT_MESSAGE_TYPES.has(type), parsed.ok ? 1 : INVALID_MESSAGE_COST)) return;
     if (!parsed.ok) {
       this.sendError(parsed.code, parsed.message, parsed.details, parsed.partial.message_id, this.peerId ?? parsed.partial.peer_id);
       return;
@@ -269,8 +275,8 @@ export class Connection {
   }
 
   /** True when the message must be dropped; answers RATE_LIMITED and closes persistent abusers with POLICY. */
-  private rateLimited(isInput: boolean): boolean {
-    if ((isInput ? this.inputBucket : this.controlBucket).take()) return false;
+  private rateLimited(isInput: boolean, cost = 1): boolean {
+    if ((isInput ? this.inputBucket : this.controlBucket).take(cost)) return false;
     if (isInput) this.refuse('input_rate', 'Too many messages per second; this one was dropped.', 'input_rate_limit');
     else this.refuse('message_rate', 'Too many messages per second; this one was dropped.', 'rate_limit');
     return true;
