@@ -37,18 +37,6 @@ export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_
 }
 
 /**
- * Close codes of RFC 6455 that no Streamgate server sends (so they are not in the protocol's
- * {@link CloseCode}) but that a client sees: the WebSocket reports ABNORMAL by itself when the
- * connection ends without a close frame, and a proxy or another server in front may close with the rest.
- */
-export const TransportCloseCode = {
-  ABNORMAL: 1006,
-  INTERNAL_ERROR: 1011,
-  SERVICE_RESTART: 1012,
-  BAD_GATEWAY: 1014,
-} as const;
-
-/**
  * Close codes after which the client tries again by itself: the server going away, an abnormal end
  * (no close frame: crash, network, refused), a server error, a service restart, try again later, a
  * bad gateway, the liveness timeout. Never after NORMAL (a deliberate close), POLICY (e.g. bad
@@ -57,11 +45,11 @@ export const TransportCloseCode = {
  */
 export const RECONNECT_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
   CloseCode.GOING_AWAY,
-  TransportCloseCode.ABNORMAL,
-  TransportCloseCode.INTERNAL_ERROR,
-  TransportCloseCode.SERVICE_RESTART,
+  CloseCode.ABNORMAL,
+  CloseCode.INTERNAL_ERROR,
+  CloseCode.SERVICE_RESTART,
   CloseCode.TRY_AGAIN_LATER,
-  TransportCloseCode.BAD_GATEWAY,
+  CloseCode.BAD_GATEWAY,
   CloseCode.LIVENESS_TIMEOUT,
 ]);
 

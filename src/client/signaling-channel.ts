@@ -6,7 +6,7 @@
  */
 import type { ClientMessageData, ClientMessageType, ServerMessage } from '../protocol/index.js';
 import { CloseCode } from '../protocol/errors.js';
-import { backoffDelay, shouldReconnect, TransportCloseCode } from './backoff.js';
+import { backoffDelay, shouldReconnect } from './backoff.js';
 import type { WebSocketLike } from './config.js';
 import type { ClientContext } from './context.js';
 import { StreamgateError } from './errors.js';
@@ -193,7 +193,7 @@ export class SignalingChannel implements PingTransport {
     try {
       ws = new this.context.options.WebSocket(this.context.options.url);
     } catch (err) {
-      this.onSocketClosed(TransportCloseCode.ABNORMAL, err instanceof Error ? err.message : String(err));
+      this.onSocketClosed(CloseCode.ABNORMAL, err instanceof Error ? err.message : String(err));
       return;
     }
     this.ws = ws;
@@ -215,7 +215,7 @@ export class SignalingChannel implements PingTransport {
     };
     ws.onclose = (ev: { code?: number; reason?: string }) => {
       if (this.ws !== ws) return;
-      this.onSocketClosed(typeof ev.code === 'number' ? ev.code : TransportCloseCode.ABNORMAL, typeof ev.reason === 'string' ? ev.reason : '');
+      this.onSocketClosed(typeof ev.code === 'number' ? ev.code : CloseCode.ABNORMAL, typeof ev.reason === 'string' ? ev.reason : '');
     };
   }
 

@@ -38,6 +38,7 @@ const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string;
   { flag: 'input-rate-limit', key: 'inputRateLimit', help: 'input events per second per peer (burst 2×)' },
   { flag: 'web-root', key: 'webRoot', help: 'folder served at /', defaultIs: 'the built viewer' },
   { flag: 'resume-grace', key: 'resumeGrace', help: 'ms a dropped session (and its media) waits to be resumed' },
+  { flag: 'hello-timeout', key: 'helloTimeout', help: 'ms a new WebSocket has to send hello before it is closed (it holds a connection slot meanwhile)' },
   { flag: 'max-peers-per-ip', key: 'maxPeersPerIp', help: 'most connections from one address' },
   { flag: 'max-negotiations', key: 'maxNegotiations', help: 'offers being created at once; more wait their turn' },
   { flag: 'auth-token', key: 'authToken', help: 'turn auth on: a shared secret token (grants the control role)', secret: true },

@@ -74,6 +74,7 @@ export const ConfigFields = z.strictObject({
   webRoot: z.string().optional(),
   maxPeersPerIp: Int(1, 1_000_000).default(50),
   resumeGrace: Int(0, 3_600_000).default(15_000),
+  helloTimeout: Int(100, 3_600_000).default(30_000),
   maxNegotiations: Int(1, 1000).default(4),
   authToken: z.string().min(16, 'use at least 16 characters').optional(),
   jwtSecret: z.string().min(32, 'an HS256 secret needs at least 32 characters').optional(),

@@ -128,6 +128,16 @@ export class SignalingServer {
     this.perAddress.set(remoteAddress, fromAddress + 1);
     this.connections.add(connection);
     connectionsGauge.set(this.connections.size);
+    // A WebSocket that never says hello would hold its slot (--max-peers, per address) until the liveness
+    // timeout, and for ever if its library answers pings as every library does.
+    const helloDeadline = setTimeout(() => {
+      if (this.ctx.sessions.of(connection)) return;
+      limitCounter.inc({ limit: 'hello_timeout' });
+      connection.sendError('NOT_REGISTERED', `No "hello" within ${config.helloTimeout} ms; closing.`, `hello_timeout=${config.helloTimeout}`);
+      connection.close(CloseCode.POLICY, 'no hello');
+    }, config.helloTimeout);
+    helloDeadline.unref();
+    ws.once('close', () => clearTimeout(helloDeadline));
     if (credentials.expiresAt !== undefined) {
       const expiry = setTimeout(() => connection.sendError('UNAUTHORIZED', 'The credentials of this connection have expired.', 'exp'), Math.min(MAX_TIMER_MS, Math.max(0, credentials.expiresAt - Date.now())));
       expiry.unref();
