@@ -30,7 +30,7 @@ const METRICS_POLL_MS = 25;
 const OPEN_TIMEOUT_MS = 30_000;
 
 /** Server-side moments on the page's axis (ms after navigation start). */
-type ServerStep = 'wsAccepted' | 'sessionRegistered' | 'videoWorkerForked' | 'audioWorkerForked' | 'videoEncoderRunning';
+type ServerStep = 'wsAccepted' | 'sessionRegistered' | 'videoWorkerForked' | 'audioWorkerForked' | 'videoEncoderRunning' | 'audioEncoderRunning';
 
 /** The critical path, in order: each step's duration is the time since the one before it. */
 const CHAIN: { step: OpenStep; label: string }[] = [
@@ -60,7 +60,8 @@ const SIDE: { step: OpenStep | ServerStep; label: string }[] = [
   { step: 'sessionRegistered', label: 'server: `session registered` logged' },
   { step: 'videoWorkerForked', label: 'server: video encoder worker forked' },
   { step: 'audioWorkerForked', label: 'server: audio encoder worker forked' },
-  { step: 'videoEncoderRunning', label: 'server: video encoder sends RTP (/metrics, ±25 ms)' },
+  { step: 'videoEncoderRunning', label: 'server: video encoder sends RTP (/metrics every 25 ms, upper bound)' },
+  { step: 'audioEncoderRunning', label: 'server: audio encoder sends RTP (/metrics every 25 ms, upper bound)' },
 ];
 
 export interface OpenSample {
@@ -85,20 +86,26 @@ interface RunFigures {
   steps: Record<string, number>;
 }
 
-/** Polls /metrics until the video encoder reports running; the page-side epoch time it first did. */
-function watchEncoderStart(server: BenchServer): { stop(): void; runningAt(): number | null } {
-  let runningAt: number | null = null;
+/**
+ * Polls /metrics until the video and the audio encoder report running (first RTP): the offer waits for both.
+ * Times are epoch ms; a scrape under load answers late, so they are upper bounds.
+ */
+function watchEncoderStart(server: BenchServer): { stop(): void; runningAt(): { video: number | null; audio: number | null } } {
+  const at: { video: number | null; audio: number | null } = { video: null, audio: null };
   let stopped = false;
   void (async () => {
-    while (!stopped && runningAt === null) {
+    while (!stopped && (at.video === null || at.audio === null)) {
       const text = await fetch(`${server.url}/metrics`).then((r) => r.text(), () => '');
-      const at = Date.now();
-      // The video stream's name ends in its codec (media/pipeline-description.ts streamKey).
-      if (/^streamgate_media_pipeline_running\{[^}]*stream="[^"]*\/(H264|VP8)"[^}]*\} 1$/m.test(text)) runningAt = at;
+      const now = Date.now();
+      // A stream's name ends in its codec, opus for audio (media/pipeline-description.ts streamKey).
+      for (const m of text.matchAll(/^streamgate_media_pipeline_running\{[^}]*stream="[^"]*\/(\w+)"[^}]*\} 1$/gm)) {
+        if (m[1] === 'opus') at.audio ??= now;
+        else at.video ??= now;
+      }
       await sleep(METRICS_POLL_MS);
     }
   })();
-  return { stop: () => (stopped = true), runningAt: () => runningAt };
+  return { stop: () => (stopped = true), runningAt: () => at };
 }
 
 /** The video encoders of the server that run (by /metrics). */
@@ -165,14 +172,15 @@ async function openViewer(browser: Browser, server: BenchServer, source: Source,
     );
     // pino writes asynchronously: give the last lines of this open a moment to arrive.
     await sleep(100);
-    const running = encoder?.runningAt() ?? null;
+    const running = encoder?.runningAt();
     const sample: OpenSample = {
       source,
       mode,
       marks: {
         ...probe.marks,
         ...serverMarks(server, logFrom, probe.timeOrigin),
-        ...(running !== null ? { videoEncoderRunning: running - probe.timeOrigin } : {}),
+        ...(running?.video ? { videoEncoderRunning: running.video - probe.timeOrigin } : {}),
+        ...(running?.audio ? { audioEncoderRunning: running.audio - probe.timeOrigin } : {}),
       },
       total: probe.marks.firstFramePresented!,
       width: probe.width,
