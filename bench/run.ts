@@ -48,7 +48,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
 const ON_REQUEST: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { networks: runNetworks };
 
 /** Bounds the whole run: a wedged benchmark must not hold the machine. */
-const WATCHDOG_MS = { quick: 4 * 60_000, full: 60 * 60_000 };
+const WATCHDOG_MS = { quick: 6 * 60_000, full: 60 * 60_000 };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; json: string | null; write: boolean | null } {
   const quick = argv.includes('--quick');
