@@ -1,6 +1,7 @@
 /**
- * The benchmark harness must not rot: every benchmark runs in quick mode (tiny sizes; about 4 min in all on the shared 2-core machine) and
- * must produce numbers and charts. No timing is asserted — figures belong in BENCHMARKS.md, not in tests.
+ * The benchmark harness must not rot: every benchmark runs in quick mode (tiny sizes; about 4 min in all on
+ * the shared 2-core machine) and must produce numbers and charts. No timing is asserted — figures belong in
+ * BENCHMARKS.md, not in tests.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
