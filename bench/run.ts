@@ -9,7 +9,7 @@
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
  *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
- * Benchmarks: ttff, glass, photon, fanout, signaling, encoder, injection, flood, soak; networks only with --only (root).
+ * Benchmarks: ttff, pageopen, glass, photon, fanout, signaling, encoder, injection, flood, soak; networks only with --only (root).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -25,6 +25,7 @@ import { runFlood } from './benchmarks/flood.js';
 import { runGlass } from './benchmarks/glass.js';
 import { runInjection } from './benchmarks/injection.js';
 import { runNetworks } from './benchmarks/networks.js';
+import { runPageOpen } from './benchmarks/pageopen.js';
 import { runPhoton } from './benchmarks/photon.js';
 import { runSignaling } from './benchmarks/signaling.js';
 import { runSoak } from './benchmarks/soak.js';
@@ -34,6 +35,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
   injection: runInjection,
   encoder: runEncoder,
   ttff: runTtff,
+  pageopen: runPageOpen,
   glass: runGlass,
   photon: runPhoton,
   fanout: runFanout,
@@ -46,7 +48,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
 const ON_REQUEST: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { networks: runNetworks };
 
 /** Bounds the whole run: a wedged benchmark must not hold the machine. */
-const WATCHDOG_MS = { quick: 4 * 60_000, full: 60 * 60_000 };
+const WATCHDOG_MS = { quick: 6 * 60_000, full: 60 * 60_000 };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; json: string | null; write: boolean | null } {
   const quick = argv.includes('--quick');

@@ -17,6 +17,7 @@ export interface StoredResults {
 
 export const ORDER: { name: string; heading: string }[] = [
   { name: 'ttff', heading: 'Time to first frame' },
+  { name: 'pageopen', heading: 'Page open to first frame' },
   { name: 'glass', heading: 'Glass-to-glass latency' },
   { name: 'photon', heading: 'Input-to-photon latency' },
   { name: 'fanout', heading: 'Fan-out: viewers of one stream' },
