@@ -16,7 +16,13 @@ export class Child {
   /** Forks `script` with `args`, waits for its {ev:'ready'}. */
   static async start(script: string, args: string[], options: { execArgv?: string[]; timeoutMs?: number } = {}): Promise<Child> {
     const child = new Child(fork(script, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: options.execArgv ?? [] }));
-    await child.next('ready', options.timeoutMs ?? 20_000);
+    try {
+      await child.next('ready', options.timeoutMs ?? 20_000);
+    } catch (err) {
+      // A helper that is late to start must not outlive the run that gave up on it.
+      child.process.kill('SIGKILL');
+      throw err;
+    }
     return child;
   }
 
