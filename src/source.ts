@@ -49,6 +49,7 @@ export async function startSource(config: Config): Promise<RunningSource> {
       source: spec,
       framerate: config.framerate,
       bitrate: config.bitrate,
+      adaptiveBitrate: config.adaptiveBitrate === 'on',
       width,
       height,
       // werift leaves loopback out unless named; other interfaces it gathers by itself.

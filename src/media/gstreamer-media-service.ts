@@ -1,4 +1,6 @@
 import { logger } from '../log.js';
+import type { CongestionFigures } from './congestion/congestion-stats.js';
+import { EncoderRateControl } from './encoder-rate-control.js';
 import { probeCapabilities, X11_CAPTURE, type Capabilities } from './capabilities.js';
 import type { StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats } from './stream-pipeline.js';
@@ -6,6 +8,9 @@ import { MediaError, type MediaService, type MediaSettings, type SourceSpec, typ
 import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
 
 const log = logger('media.service');
+
+/** How often the encoders' bitrates are set from their viewers' estimates (docs/rate-control.md, "Wiring"). */
+const RATE_TICK_MS = 250;
 
 const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_000, keyframeIntervalMs: 300 };
 
@@ -20,6 +25,8 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
   private readonly viewers = new Set<WeriftViewer>();
   private stopping: Promise<void> | undefined;
   private readonly options: PipelineOptions;
+  private readonly rateControl = new EncoderRateControl(() => this.current.bitrate);
+  private rateTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private current: MediaSettings,
@@ -70,11 +77,27 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
   createViewer(sessionId: string): WeriftViewer {
     const viewer = new WeriftViewer(sessionId, this);
     this.viewers.add(viewer);
+    if (this.settings.adaptiveBitrate !== false && !this.rateTimer) {
+      this.rateTimer = setInterval(() => this.tickRates(), RATE_TICK_MS);
+      this.rateTimer.unref();
+    }
     return viewer;
   }
 
   released(viewer: WeriftViewer): void {
     this.viewers.delete(viewer);
+    if (this.viewers.size === 0) {
+      clearInterval(this.rateTimer);
+      this.rateTimer = undefined;
+    }
+  }
+
+  /** Every connected viewer's rate control figures, for metrics. */
+  viewerRates(): CongestionFigures[] {
+    return [...this.viewers].flatMap((viewer) => {
+      const rate = viewer.videoRate;
+      return rate ? [rate.control.figures()] : [];
+    });
   }
 
   videoPipeline(codec: VideoCodec): Promise<StreamPipeline> {
@@ -86,8 +109,9 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     return this.pipeline('audio', { kind: 'audio', source: this.settings.source });
   }
 
-  /** Sets every video encoder's bitrate at runtime (kbit/s). */
+  /** Sets every video encoder's bitrate at runtime (kbit/s); with adaptive bitrate, the ceiling it follows its viewers under. */
   setBitrate(kbps: number): void {
+    this.current = { ...this.current, bitrate: kbps };
     for (const pipeline of this.started) pipeline.setBitrate(kbps);
   }
 
@@ -112,6 +136,7 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.rateTimer);
       for (const viewer of [...this.viewers]) viewer.close();
       const pipelines = await Promise.allSettled(this.pipelines.values());
       await Promise.all(
@@ -119,6 +144,15 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
       );
     })();
     return this.stopping;
+  }
+
+  private tickRates(): void {
+    this.rateControl.tick(
+      [...this.viewers].flatMap((viewer) => {
+        const rate = viewer.videoRate;
+        return rate ? [{ id: viewer.sessionId, ...rate }] : [];
+      }),
+    );
   }
 
   private pipeline(slot: VideoCodec | 'audio', spec: StreamSpec): Promise<StreamPipeline> {

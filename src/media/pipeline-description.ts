@@ -73,7 +73,9 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
         'audioconvert',
         'audioresample',
         'audio/x-raw,rate=48000,channels=2',
-        'opusenc bitrate=64000',
+        // In-band FEC rebuilds a lost 20 ms packet from the next one; DTX sends almost nothing in silence
+        // (docs/rate-control.md, "Loss recovery").
+        'opusenc bitrate=64000 inband-fec=true packet-loss-percentage=10 dtx=true',
         `rtpopuspay pt=${AUDIO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         sink,
       ].join(' ! '),
@@ -86,7 +88,9 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
           // I420 + constrained-baseline caps make x264 produce what the offer's 42e01f promises
           // (without them it picks High 4:4:4, which Chromium does not decode).
           'video/x-raw,format=I420',
-          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} key-int-max=${keyint}`,
+          // A 200 ms VBV bounds a keyframe to ~200 ms of the bitrate, so it fits the link the bitrate was
+          // chosen for (the 600 ms default allowed 128 kB keyframes; docs/rate-control.md, "Encoder rate control").
+          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} vbv-buf-capacity=200 key-int-max=${keyint}`,
           'video/x-h264,profile=constrained-baseline',
           // SPS/PPS with every IDR, each NAL unit in its own packet: with aggregate-mode=zero-latency (or max)
           // Chromium dropped the frame after every forced IDR and sent a PLI, a keyframe loop at ~3/s
@@ -94,7 +98,9 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
           `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=none pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ]
       : [
-          `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,
+          // Buffers of a few hundred ms (the defaults bank seconds) and keyframes capped at 3 frames' worth.
+          `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr buffer-size=300 buffer-initial-size=200 buffer-optimal-size=250 ` +
+            `max-intra-bitrate=300 target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,
           `rtpvp8pay name=${PAYLOADER} pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ];
   return {

@@ -4,7 +4,6 @@ import {
   MediaStream,
   MediaStreamTrack,
   RTCPeerConnection,
-  RTCRtpCodecParameters,
   RtcpPayloadSpecificFeedback,
   RtcpRrPacket,
   RtcpSrPacket,
@@ -12,14 +11,17 @@ import {
   type RTCIceCandidate,
   type RTCRtpTransceiver,
   type RtcpPacket,
+  useTransportWideCC,
 } from 'werift';
 import { logger, type Logger } from '../log.js';
 import { INPUT_CHANNEL_LABEL, type IceCandidate } from '../protocol/index.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { pickCodec } from './capabilities.js';
+import { opusParameters, videoCodecParameters } from './codec-parameters.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
 import type { StreamPipeline } from './stream-pipeline.js';
+import { ViewerRateControl } from './viewer-rate-control.js';
 import { ViewerStatsCollector, type LegFigures } from './viewer-stats.js';
 import {
   MediaError,
@@ -101,6 +103,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private readonly observedTransports = new WeakSet<object>();
   private closed = false;
   private readonly log: Logger;
+  /** Bandwidth estimate and pacing; absent with `--adaptive-bitrate off` (the fixed bitrate of before). */
+  private readonly rate: ViewerRateControl | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -108,6 +112,13 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   ) {
     super();
     this.log = logger('media.viewer', { session: sessionId });
+    if (host.settings.adaptiveBitrate !== false) this.rate = new ViewerRateControl(host.settings.bitrate * 1000);
+  }
+
+  /** The video encoder this viewer watches and its rate control, for the encoders' bitrate tick. */
+  get videoRate(): { pipeline: StreamPipeline; control: ViewerRateControl } | undefined {
+    const pipeline = this.legs.video?.pipeline;
+    return pipeline && this.rate && this.pc?.connectionState === 'connected' ? { pipeline, control: this.rate } : undefined;
   }
 
   createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
@@ -174,6 +185,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
         pipeline: leg.pipeline.stats(),
         jitterSeconds: leg.jitterSeconds,
         firCount: leg.firCount,
+        congestion: kind === 'video' ? (this.rate?.figures() ?? null) : undefined,
       });
     }
     return this.statsCollector.collect(pc, this.sessionId, legs);
@@ -182,6 +194,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.rate?.close();
     for (const leg of [this.legs.video, this.legs.audio]) {
       if (!leg) continue;
       release(leg);
@@ -236,6 +249,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   private createPeerConnection(): RTCPeerConnection {
     const { settings, codecs } = this.host;
+    const twcc = this.rate !== undefined;
     const pc = new RTCPeerConnection({
       // werift's default is a public STUN server, unreachable from many hosts: only what is configured.
       iceServers: settings.iceServers,
@@ -244,7 +258,9 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       iceStunGatherTimeout: STUN_GATHER_TIMEOUT_S,
       // One transport for everything: one set of candidates to gather and to check.
       bundlePolicy: 'max-bundle',
-      codecs: { video: codecs.map(videoCodecParameters), audio: [opusParameters()] },
+      codecs: { video: codecs.map((codec) => videoCodecParameters(codec, twcc)), audio: [opusParameters(twcc)] },
+      // Transport-wide sequence numbers on every packet: the browser's TWCC feedback is what the estimator reads.
+      ...(twcc && { headerExtensions: { video: [useTransportWideCC()], audio: [useTransportWideCC()] } }),
     });
     pc.connectionStateChange.subscribe((state) => {
       this.emit('state', state);
@@ -360,12 +376,19 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
     if (leg.held) return;
-    // A restarted or switched encoder starts a new SSRC with its own sequence numbers and timestamps;
-    // werift then keeps the viewer's stream continuous instead of jumping.
-    if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
-    leg.lastSsrc = header.ssrc;
     // werift keeps sent packets for retransmission: each viewer gets its own copy (docs/architecture.md, "werift").
-    leg.track.writeRtp(Buffer.from(packet));
+    const copy = Buffer.from(packet);
+    const write = (rtp: Buffer): void => {
+      // A restarted or switched encoder starts a new SSRC with its own sequence numbers and timestamps;
+      // werift then keeps the viewer's stream continuous instead of jumping. Checked as the packet leaves
+      // the pacer, so packets of the old SSRC still queued keep the old numbering.
+      if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
+      leg.lastSsrc = header.ssrc;
+      leg.track.writeRtp(rtp);
+    };
+    if (!this.rate) write(copy);
+    else if (leg === this.legs.video) this.rate.sendPaced(copy, write);
+    else this.rate.send(copy, write);
   }
 
   /** 'media-down' when the first leg goes down, 'media-up' when the last one is back. */
@@ -414,6 +437,10 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   /** FIR is not routed to werift's senders (it names the media SSRC in its entries), so it is read here. */
   private observeTransports(pc: RTCPeerConnection): void {
+    const senders = [this.legs.video, this.legs.audio].flatMap((leg) => (leg ? [leg.transceiver.sender] : []));
+    // One bundle transport: its RTCP carries the feedback on every stream of this viewer.
+    const bundle = pc.dtlsTransports[0];
+    if (bundle) this.rate?.observe(bundle, this.legs.video?.transceiver.sender, senders);
     for (const transport of pc.dtlsTransports) {
       if (this.observedTransports.has(transport)) continue;
       this.observedTransports.add(transport);
@@ -434,25 +461,6 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 function release(leg: MediaLeg): void {
   leg.detach?.();
   Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false });
-}
-
-function videoCodecParameters(codec: VideoCodec): RTCRtpCodecParameters {
-  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'goog-remb' }];
-  return new RTCRtpCodecParameters(
-    codec === 'H264'
-      ? {
-          mimeType: 'video/H264',
-          clockRate: 90000,
-          rtcpFeedback: feedback,
-          // Constrained baseline 3.1: what x264 is told to produce, and what Chromium decodes.
-          parameters: 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1',
-        }
-      : { mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: feedback },
-  );
-}
-
-function opusParameters(): RTCRtpCodecParameters {
-  return new RTCRtpCodecParameters({ mimeType: 'audio/OPUS', clockRate: 48000, channels: 2 });
 }
 
 /** How long a peer connection's own close() may take before its ICE sockets are closed directly. */
