@@ -9,7 +9,7 @@
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
  *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
- * Benchmarks: ttff, glass, photon, fanout, signaling, encoder, injection.
+ * Benchmarks: ttff, glass, photon, fanout, signaling, encoder, injection; networks only with --only (root).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -23,6 +23,7 @@ import { runEncoder } from './benchmarks/encoder.js';
 import { runFanout } from './benchmarks/fanout.js';
 import { runGlass } from './benchmarks/glass.js';
 import { runInjection } from './benchmarks/injection.js';
+import { runNetworks } from './benchmarks/networks.js';
 import { runPhoton } from './benchmarks/photon.js';
 import { runSignaling } from './benchmarks/signaling.js';
 import { runTtff } from './benchmarks/ttff.js';
@@ -37,6 +38,9 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
   signaling: runSignaling,
 };
 
+/** Benchmarks run only when named with --only: networks needs root (network namespaces). */
+const ON_REQUEST: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { networks: runNetworks };
+
 /** Bounds the whole run: a wedged benchmark must not hold the machine. */
 const WATCHDOG_MS = { quick: 3 * 60_000, full: 30 * 60_000 };
 
@@ -48,7 +52,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; jso
   const json = j >= 0 ? (argv[j + 1] ?? null) : null;
   const write = argv.includes('--write') ? true : argv.includes('--no-write') ? false : null;
   for (const name of only ?? []) {
-    if (!BENCHMARKS[name]) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    if (!BENCHMARKS[name] && !ON_REQUEST[name]) throw new Error(`unknown benchmark "${name}"; known: ${[...Object.keys(BENCHMARKS), ...Object.keys(ON_REQUEST)].join(', ')}`);
   }
   return { quick, only, json, write };
 }
@@ -91,7 +95,7 @@ async function main(): Promise<number> {
       const loadAtStart = loadAverage();
       const at0 = { wall: performance.now(), bench: treeCpuSeconds(process.pid), machine: machineCpuSeconds() };
       try {
-        const r = await BENCHMARKS[name]!(ctx);
+        const r = await (BENCHMARKS[name] ?? ON_REQUEST[name])!(ctx);
         const seconds = (performance.now() - at0.wall) / 1000;
         const bench = ((treeCpuSeconds(process.pid) - at0.bench) / seconds) * 100;
         const machine = ((machineCpuSeconds() - at0.machine) / seconds) * 100;

@@ -1,0 +1,62 @@
+/**
+ * Headless Chromium inside the lab's browser namespace: Playwright starts a wrapper script that execs
+ * Chromium under `ip netns exec`; Playwright speaks CDP over a pipe, which crosses namespaces. The page
+ * is opened on the server's origin (so the SDK's WebSocket passes the origin check) and given the
+ * lab's viewer (page/watch.ts, bundled with the SDK).
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.js';
+import type { NetLab } from './lab.js';
+import type { SelectedPair, VideoCounters, WatchOptions } from './page/watch.js';
+
+/** The repository root (this file runs from dist/test/helpers/netlab). */
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+let bundle: Promise<string> | undefined;
+
+function watchBundle(): Promise<string> {
+  bundle ??= build({
+    absWorkingDir: ROOT,
+    entryPoints: ['test/helpers/netlab/page/watch.ts'],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome120'],
+    write: false,
+    logLevel: 'warning',
+  }).then((r) => r.outputFiles[0]!.text);
+  return bundle;
+}
+
+export function launchLabChromium(lab: NetLab): Promise<Browser> {
+  return chromium.launch({ executablePath: lab.wrapper('browser', CHROMIUM_PATH), headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A page in the browser namespace watching the server's stream, its counters recorded every second. */
+export class LabViewer {
+  private constructor(readonly page: Page) {}
+
+  static async open(browser: Browser, serverUrl: string, wsUrl: string, options: WatchOptions): Promise<LabViewer> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${serverUrl}/healthz`);
+    await page.setContent('<!doctype html><html><body style="margin:0;background:#222"></body></html>');
+    await page.addScriptTag({ content: await watchBundle() });
+    await page.evaluate(([url, o]) => window.netlab.watch(url, o), [wsUrl, options] as const);
+    return new LabViewer(page);
+  }
+
+  samples(): Promise<VideoCounters[]> {
+    return this.page.evaluate(() => window.netlab.samples);
+  }
+
+  selectedPair(): Promise<SelectedPair | null> {
+    return this.page.evaluate(() => window.netlab.selectedPair());
+  }
+
+  async close(): Promise<void> {
+    await this.page.evaluate(() => window.netlab.stop()).catch(() => undefined);
+    await this.page.close().catch(() => undefined);
+  }
+}
