@@ -32,17 +32,13 @@ export class EncoderRateControl {
       let policy = this.policies.get(pipeline);
       if (!policy) this.policies.set(pipeline, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
       policy.setCeiling(ceilingBps);
-      const decision = policy.update(
-        members.map(({ id, control }) => {
-          const estimate = control.estimator.estimate();
-          return { id, estimateBps: estimate.bps, settled: !estimate.inStartPhase };
-        }),
-      );
+      const estimates = members.map(({ id, control }) => ({ id, ...control.estimator.estimate() }));
+      const decision = policy.update(estimates.map(({ id, bps, inStartPhase }) => ({ id, estimateBps: bps, settled: !inStartPhase })));
       const occupied = decision.rungs.flatMap((rung) => (rung.targetBps === null ? [] : [rung.targetBps]));
       const targetBps = Math.min(ceilingBps, ...occupied);
       const kbps = Math.round(targetBps / 1000);
       if (kbps !== pipeline.stats().bitrateKbps) {
-        log.debug({ stream: pipeline.key, kbps, viewers: members.length }, 'encoder bitrate follows its viewers');
+        log.debug({ stream: pipeline.key, kbps, estimates }, 'encoder bitrate follows its viewers');
         pipeline.setBitrate(kbps);
       }
       for (const { id, control } of members) control.setRung(RUNGS[decision.rungOf.get(id) ?? 0]!, targetBps);
