@@ -24,7 +24,7 @@ const FLAGS: { flag: string; key: string; help: string; default?: string; switch
   { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root (default nobody; root keeps root)' },
   { flag: 'framerate', key: 'framerate', help: 'video frames per second', default: '30' },
   { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s', default: '2500' },
-  { flag: 'adaptive-bitrate', key: 'adaptiveBitrate', help: 'on: follow each viewer\'s bandwidth estimate up to --bitrate | off: fixed --bitrate', default: 'on' },
+  { flag: 'adaptive-bitrate', key: 'adaptiveBitrate', help: 'on: each encoder follows its viewers\' bandwidth estimates up to --bitrate | ladder: also one encoder per quality rung | off: fixed --bitrate', default: 'on' },
   { flag: 'log-level', key: 'logLevel', help: 'fatal|error|warn|info|debug|trace|silent', default: 'info' },
   { flag: 'heartbeat-interval', key: 'heartbeatInterval', help: 'ms between pings, told to clients in welcome', default: '30000' },
   { flag: 'liveness-timeout', key: 'livenessTimeout', help: `ms of silence before closing with ${CloseCode.LIVENESS_TIMEOUT} (default 3 × max(heartbeat, 30000))` },

@@ -51,7 +51,7 @@ export const ConfigSchema = z
     appUser: z.string().min(1).optional(),
     framerate: Int(1, 120).default(30),
     bitrate: Int(100, 50_000).default(2500),
-    adaptiveBitrate: z.enum(['on', 'off']).default('on'),
+    adaptiveBitrate: z.enum(['on', 'ladder', 'off']).default('on'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     heartbeatInterval: Int(100, 3_600_000).default(30_000),
     livenessTimeout: Int(100, 3_600_000).optional(),

@@ -1,5 +1,6 @@
 import { logger } from '../log.js';
 import type { CongestionFigures } from './congestion/congestion-stats.js';
+import type { RungName } from './congestion/ladder-policy.js';
 import { EncoderRateControl } from './encoder-rate-control.js';
 import { probeCapabilities, X11_CAPTURE, type Capabilities } from './capabilities.js';
 import type { StreamSpec } from './pipeline-description.js';
@@ -19,13 +20,13 @@ const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_00
  * source's audio), shared by every viewer, each viewer a werift peer connection.
  */
 export class GstreamerMediaService implements MediaService, ViewerHost {
-  /** By slot (a video codec, or audio): the source can move, the slot's encoder follows it. */
-  private readonly pipelines = new Map<VideoCodec | 'audio', Promise<StreamPipeline>>();
+  /** By slot (a video codec and rung, or audio): the source can move, the slot's encoder follows it. */
+  private readonly pipelines = new Map<string, Promise<StreamPipeline>>();
   private readonly started: StreamPipeline[] = [];
   private readonly viewers = new Set<WeriftViewer>();
   private stopping: Promise<void> | undefined;
   private readonly options: PipelineOptions;
-  private readonly rateControl = new EncoderRateControl(() => this.current.bitrate);
+  private readonly rateControl: EncoderRateControl;
   private rateTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -34,6 +35,11 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     options: Partial<PipelineOptions>,
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.rateControl = new EncoderRateControl(
+      () => this.current.bitrate,
+      (codec, rung) => this.videoPipeline(codec, rung),
+      current.rungEncoders === true,
+    );
   }
 
   get settings(): MediaSettings {
@@ -100,9 +106,10 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     });
   }
 
-  videoPipeline(codec: VideoCodec): Promise<StreamPipeline> {
+  /** The shared encoder of a codec and rung; each rung's worker runs only while it has viewers. */
+  videoPipeline(codec: VideoCodec, rung: RungName = 'full'): Promise<StreamPipeline> {
     const { source, width, height, framerate, bitrate } = this.settings;
-    return this.pipeline(codec, { kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate });
+    return this.pipeline(`${codec}/${rung}`, { kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate, rung });
   }
 
   audioPipeline(): Promise<StreamPipeline> {
@@ -150,12 +157,12 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     this.rateControl.tick(
       [...this.viewers].flatMap((viewer) => {
         const rate = viewer.videoRate;
-        return rate ? [{ id: viewer.sessionId, ...rate }] : [];
+        return rate ? [{ id: viewer.sessionId, viewer, ...rate }] : [];
       }),
     );
   }
 
-  private pipeline(slot: VideoCodec | 'audio', spec: StreamSpec): Promise<StreamPipeline> {
+  private pipeline(slot: string, spec: StreamSpec): Promise<StreamPipeline> {
     if (this.stopping) return Promise.reject(new MediaError('MEDIA_UNAVAILABLE', 'the media service has stopped'));
     let pipeline = this.pipelines.get(slot);
     if (!pipeline) {

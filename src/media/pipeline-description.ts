@@ -1,3 +1,4 @@
+import { RUNG_SHAPE, type RungName } from './congestion/ladder-policy.js';
 import type { SourceSpec, VideoCodec } from './types.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
@@ -15,13 +16,16 @@ export type StreamSpec =
       height: number;
       framerate: number;
       bitrateKbps: number;
+      /** The ladder's rung this encoder serves (docs/rate-control.md, "The ladder"); `full` when absent. */
+      rung?: RungName;
     }
   | { kind: 'audio'; source: SourceSpec };
 
 /** A stable name for a stream: one encoder (one worker) exists per key. */
 export function streamKey(spec: StreamSpec): string {
   const source = spec.source.kind === 'x11' ? `x11${spec.source.display}` : 'test';
-  return spec.kind === 'video' ? `${source}/${spec.codec}` : `${source}/opus`;
+  if (spec.kind === 'audio') return `${source}/opus`;
+  return spec.rung && spec.rung !== 'full' ? `${source}/${spec.codec}/${spec.rung}` : `${source}/${spec.codec}`;
 }
 
 /** Payload types of the RTP the encoders emit; werift rewrites them to the negotiated ones. */
@@ -81,7 +85,9 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
       ].join(' ! '),
     };
   }
-  const keyint = Math.max(1, Math.round(spec.framerate * GOP_SECONDS));
+  const shape = RUNG_SHAPE[spec.rung ?? 'full'];
+  const framerate = Math.max(1, Math.round(spec.framerate * shape.fpsScale));
+  const keyint = Math.max(1, Math.round(framerate * GOP_SECONDS));
   const encoder =
     spec.codec === 'H264'
       ? [
@@ -104,7 +110,7 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
           `rtpvp8pay name=${PAYLOADER} pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ];
   return {
-    launch: [...videoSource(spec.source, spec), 'videoconvert', ...encoder, sink].join(' ! '),
+    launch: [...videoSource(spec.source, { ...spec, framerate }), ...scaled(spec, shape.sizeScale), 'videoconvert', ...encoder, sink].join(' ! '),
     control: {
       encoder: ENCODER,
       bitrateProperty: spec.codec === 'H264' ? 'bitrate' : 'target-bitrate',
@@ -117,6 +123,16 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
 
 const ENCODER = 'venc';
 const PAYLOADER = 'vpay';
+
+/**
+ * A rung's smaller picture. The X source's own size is known only from the capture, so it is scaled to the
+ * configured size's share: exact for the virtual desktop, whose screen is that size.
+ */
+function scaled(size: { width: number; height: number }, scale: number): string[] {
+  if (scale === 1) return [];
+  const even = (n: number): number => Math.max(16, 2 * Math.round((n * scale) / 2));
+  return ['videoscale', `video/x-raw,width=${even(size.width)},height=${even(size.height)}`];
+}
 
 function videoSource(source: SourceSpec, size: { width: number; height: number; framerate: number }): string[] {
   const rate = `video/x-raw,framerate=${size.framerate}/1`;

@@ -24,6 +24,11 @@ export interface MediaSettings {
   bitrate: number;
   /** Follow each viewer's bandwidth estimate (default); false keeps every encoder at `bitrate`, unpaced. */
   adaptiveBitrate?: boolean;
+  /**
+   * With adaptive bitrate, one encoder per rung of the ladder (a slow viewer moves down alone) instead of one
+   * per codec following the slowest viewer. Opt-in until estimates hold up on a loaded host (docs/rate-control.md).
+   */
+  rungEncoders?: boolean;
   /** Video size of the `test` source; X sources stream the screen's own size. */
   width: number;
   height: number;

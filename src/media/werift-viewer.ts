@@ -11,16 +11,18 @@ import {
   type RTCIceCandidate,
   type RTCRtpTransceiver,
   type RtcpPacket,
-  useTransportWideCC,
 } from 'werift';
 import { logger, type Logger } from '../log.js';
 import { INPUT_CHANNEL_LABEL, type IceCandidate } from '../protocol/index.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { pickCodec } from './capabilities.js';
-import { opusParameters, videoCodecParameters } from './codec-parameters.js';
+import { opusParameters, sharedTransportWideCC, videoCodecParameters } from './codec-parameters.js';
+import type { RungName } from './congestion/ladder-policy.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
+import { closePeerConnection, withoutDefaultStun } from './peer-connection-lifecycle.js';
+import { attachAtKeyframe } from './rung-switch.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
-import type { StreamPipeline } from './stream-pipeline.js';
+import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
 import { ViewerRateControl } from './viewer-rate-control.js';
 import { ViewerStatsCollector, type LegFigures } from './viewer-stats.js';
 import {
@@ -38,7 +40,7 @@ export interface ViewerHost {
   readonly audio: boolean;
   readonly settings: MediaSettings;
   /** The shared encoders of the settings' source. */
-  videoPipeline(codec: VideoCodec): Promise<StreamPipeline>;
+  videoPipeline(codec: VideoCodec, rung?: RungName): Promise<StreamPipeline>;
   audioPipeline(): Promise<StreamPipeline>;
   /** Called once when the viewer closes. */
   released(viewer: WeriftViewer): void;
@@ -73,6 +75,10 @@ interface MediaLeg {
   lastSsrc?: number;
   jitterSeconds: number | null;
   firCount: number;
+  /** The ladder's rung of the encoder feeding the track (video). */
+  rung: RungName;
+  /** A move to another rung, waiting for that encoder's keyframe. */
+  pending?: { rung: RungName; detach?: () => void };
 }
 
 /**
@@ -115,10 +121,35 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     if (host.settings.adaptiveBitrate !== false) this.rate = new ViewerRateControl(host.settings.bitrate * 1000);
   }
 
-  /** The video encoder this viewer watches and its rate control, for the encoders' bitrate tick. */
-  get videoRate(): { pipeline: StreamPipeline; control: ViewerRateControl } | undefined {
-    const pipeline = this.legs.video?.pipeline;
-    return pipeline && this.rate && this.pc?.connectionState === 'connected' ? { pipeline, control: this.rate } : undefined;
+  /** The video codec this viewer watches and its rate control, for the encoders' bitrate tick. */
+  get videoRate(): { codec: VideoCodec; control: ViewerRateControl } | undefined {
+    const codec = this.legs.video?.encoding;
+    if (!codec || codec === 'OPUS' || !this.rate || this.pc?.connectionState !== 'connected') return undefined;
+    return { codec, control: this.rate };
+  }
+
+  /** Moves the video to another rung's encoder; the current one feeds the viewer until the new one's keyframe. */
+  moveToRung(rung: RungName): void {
+    const leg = this.legs.video;
+    const codec = leg?.encoding;
+    if (!leg || !codec || codec === 'OPUS' || this.closed || rung === (leg.pending?.rung ?? leg.rung)) return;
+    leg.pending?.detach?.();
+    const pending: NonNullable<MediaLeg['pending']> = { rung };
+    leg.pending = pending;
+    const current = leg;
+    void (async () => {
+      const pipeline = await this.host.videoPipeline(codec, rung);
+      const detach = await attachAtKeyframe(pipeline, codec, this.subscriberFor(current), () => {
+        current.detach?.();
+        Object.assign(current, { pipeline, detach: pending.detach, rung, pending: undefined });
+      });
+      // Superseded by another move, a codec change or close() while the encoder started.
+      if (current.pending !== pending || this.closed || current.encoding !== codec) detach();
+      else pending.detach = detach;
+    })().catch((err: unknown) => {
+      this.log.warn({ err, rung }, 'moving to another rung failed');
+      if (current.pending === pending) current.pending = undefined;
+    });
   }
 
   createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
@@ -260,7 +291,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       bundlePolicy: 'max-bundle',
       codecs: { video: codecs.map((codec) => videoCodecParameters(codec, twcc)), audio: [opusParameters(twcc)] },
       // Transport-wide sequence numbers on every packet: the browser's TWCC feedback is what the estimator reads.
-      ...(twcc && { headerExtensions: { video: [useTransportWideCC()], audio: [useTransportWideCC()] } }),
+      ...(twcc && { headerExtensions: sharedTransportWideCC() }),
     });
     pc.connectionStateChange.subscribe((state) => {
       this.emit('state', state);
@@ -343,7 +374,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     if (!leg) {
       const track = new MediaStreamTrack({ kind });
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
-      const created: MediaLeg = { transceiver, track, down: false, held: false, jitterSeconds: null, firCount: 0 };
+      const created: MediaLeg = { transceiver, track, down: false, held: false, jitterSeconds: null, firCount: 0, rung: 'full' };
       this.legs[kind] = leg = created;
       const clockRate = kind === 'video' ? 90000 : 48000;
       transceiver.sender.onRtcp.subscribe((packet) => {
@@ -364,14 +395,18 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     release(leg);
     const pipeline = encoding === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(encoding);
     const current = leg;
-    const detach = await pipeline.attach({
-      rtp: (packet, header) => this.forward(current, packet, header),
-      down: (reason) => this.setDown(current, true, reason),
-      up: () => this.setDown(current, false),
-    });
+    const detach = await pipeline.attach(this.subscriberFor(current));
     if (this.closed) detach();
     // Until the peer accepts the new codec, its packets would arrive under the old payload type.
     else Object.assign(current, { pipeline, detach, encoding, held: renegotiating });
+  }
+
+  private subscriberFor(leg: MediaLeg): StreamSubscriber {
+    return {
+      rtp: (packet, header) => this.forward(leg, packet, header),
+      down: (reason) => this.setDown(leg, true, reason),
+      up: () => this.setDown(leg, false),
+    };
   }
 
   private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
@@ -379,9 +414,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     // werift keeps sent packets for retransmission: each viewer gets its own copy (docs/architecture.md, "werift").
     const copy = Buffer.from(packet);
     const write = (rtp: Buffer): void => {
-      // A restarted or switched encoder starts a new SSRC with its own sequence numbers and timestamps;
-      // werift then keeps the viewer's stream continuous instead of jumping. Checked as the packet leaves
-      // the pacer, so packets of the old SSRC still queued keep the old numbering.
+      // A restarted or switched encoder starts a new SSRC with its own numbering; werift then keeps the viewer's
+      // stream continuous. Checked as the packet leaves the pacer: queued packets of the old SSRC keep theirs.
       if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
       leg.lastSsrc = header.ssrc;
       leg.track.writeRtp(rtp);
@@ -460,32 +494,6 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 /** Stops feeding a leg from its encoder (the encoder keeps running for other viewers). */
 function release(leg: MediaLeg): void {
   leg.detach?.();
-  Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false });
-}
-
-/** How long a peer connection's own close() may take before its ICE sockets are closed directly. */
-const CLOSE_TIMEOUT_MS = 3000;
-
-/**
- * Closes a werift peer connection and, whatever state it was in, its ICE sockets: under churn (peers leaving
- * mid-handshake) a close() that never settles, or settles with ICE still open, left UDP ports bound for good.
- */
-async function closePeerConnection(pc: RTCPeerConnection): Promise<void> {
-  const transports = pc.iceTransports;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([pc.close(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
-  clearTimeout(timer);
-  await Promise.allSettled(transports.map((transport) => transport.connection.close()));
-}
-
-/**
- * werift's ICE falls back to stun.l.google.com whenever no STUN server is configured (iceServers: [] is not
- * enough), so every gathering looked that name up: DNS queries to an unreachable resolver held sockets and
- * delayed gathering by the STUN timeout (found by the negotiation-churn test). Without a configured STUN
- * server, the fallback is removed before gathering starts (again on every offer: an ICE restart re-derives it).
- */
-function withoutDefaultStun(pc: RTCPeerConnection, iceServers: MediaSettings['iceServers']): void {
-  const configured = iceServers.some((server) => [server.urls].flat().some((url) => url.startsWith('stun:')));
-  if (configured) return;
-  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+  leg.pending?.detach?.();
+  Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false, rung: 'full', pending: undefined });
 }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { CongestionFigures } from '../../src/media/congestion/congestion-stats.js';
 import { registerMediaMetrics } from '../../src/media/metrics.js';
+import type { WeriftViewer } from '../../src/media/werift-viewer.js';
 import { BOTH, eventually } from './browser-session.js';
 import { MediaFixture, SETTINGS, workerProcesses } from './media-fixture.js';
 
@@ -67,4 +68,32 @@ test('with adaptive bitrate off the offer has no transport-cc and the encoder ke
   const video = await videoStats(viewer);
   assert.equal(video.congestion, null);
   for (const stats of fixture.service.streamStats().filter((s) => s.kind === 'video')) assert.equal(stats.bitrateKbps, SETTINGS.bitrate);
+});
+
+test('a viewer moved to the small rung gets half the picture from its own encoder, keeps decoding, and moves back', { timeout: 120_000 }, async (t) => {
+  // Without adaptive bitrate no tick moves the viewer back: the test moves it by hand.
+  const fixture = await MediaFixture.start({ lingerMs: 1000 }, { ...SETTINGS, adaptiveBitrate: false });
+  t.after(async () => {
+    await fixture.stop();
+    assert.deepEqual(workerProcesses(), []);
+  });
+  const { viewer, peer } = await fixture.watch({ video: true, audio: false, codecPreferences: ['H264'] });
+  const video = (inbound: Awaited<ReturnType<typeof peer.inboundRtp>>) => inbound.find((i) => i.kind === 'video');
+  const full = video(await peer.waitForInbound((inbound) => video(inbound)?.frameWidth === SETTINGS.width));
+  assert.equal(full?.frameWidth, SETTINGS.width);
+
+  (viewer as WeriftViewer).moveToRung('small');
+  const small = video(await peer.waitForInbound((inbound) => video(inbound)?.frameWidth === SETTINGS.width / 2, 20_000));
+  assert.equal(small?.frameWidth, SETTINGS.width / 2, 'the small rung is half the width');
+  assert.equal(small?.frameHeight, SETTINGS.height / 2);
+  assert.ok(workerProcesses().some((worker) => worker.args.includes('videoscale')), 'the small rung has its own encoder');
+  const before = small?.framesDecoded ?? 0;
+  const later = video(await peer.waitForInbound((inbound) => (video(inbound)?.framesDecoded ?? 0) > before + 20));
+  assert.ok((later?.framesDecoded ?? 0) > before + 20, 'frames keep decoding on the small rung');
+  assert.ok(await eventually(() => workerProcesses().filter((worker) => worker.args.includes('x264enc')).length === 1), 'the full rung’s encoder stops once nobody watches it');
+
+  (viewer as WeriftViewer).moveToRung('full');
+  const back = video(await peer.waitForInbound((inbound) => video(inbound)?.frameWidth === SETTINGS.width, 20_000));
+  assert.equal(back?.frameWidth, SETTINGS.width, 'back to the full picture');
+  assert.ok(await eventually(() => !workerProcesses().some((worker) => worker.args.includes('videoscale'))), 'the small rung’s encoder stops once empty');
 });

@@ -56,6 +56,8 @@ const INCREASE_PER_SECOND = 0.2;
 const ADDITIVE_PACKET_BITS = 1200 * 8;
 /** Never more than this much above what the browser shows it receives: an unproven rate. */
 const MAX_OVER_ACKED = 1.5;
+/** At the end of the start phase, received under this share of what was sent means the path held it back. */
+const HELD_BACK = 0.8;
 /** TWCC counts as the source while a feedback came this recently; otherwise REMB (if any) is used. */
 const TWCC_STALE_MS = 2000;
 /** Sent packets remembered for feedback; TWCC reports within ~100 ms, so this is seconds of video. */
@@ -202,8 +204,12 @@ export class BandwidthEstimator {
     if (this.inStartPhase(now, 'twcc')) return;
     if (!this.startPhaseSettled) {
       this.startPhaseSettled = true;
-      // The start rate was a guess: keep it only as far as the browser's receiving backs it up.
-      if (ackedBps !== null) this.delayBps = Math.min(this.delayBps, MAX_OVER_ACKED * ackedBps);
+      // The start rate was a guess: keep it only as far as the browser's receiving backs it up — when the
+      // path held back what was sent. A sender that simply sent little (an encoder still starting, five
+      // viewers joining a loaded machine at once) proves nothing about the path, and was cut to the minimum.
+      const sentBps = this.sentRate.bps(now);
+      const heldBack = sentBps !== null && ackedBps !== null && ackedBps < HELD_BACK * sentBps;
+      if (heldBack) this.delayBps = Math.min(this.delayBps, MAX_OVER_ACKED * ackedBps);
     }
     if (usage === 'overusing') this.decrease(now, ackedBps);
     else if (usage === 'normal') this.increase(elapsedMs, ackedBps);
