@@ -49,6 +49,8 @@ export async function startSource(config: Config): Promise<RunningSource> {
       source: spec,
       framerate: config.framerate,
       bitrate: config.bitrate,
+      adaptiveBitrate: config.adaptiveBitrate !== 'off',
+      rungEncoders: config.adaptiveBitrate === 'ladder',
       width,
       height,
       // werift leaves loopback out unless named; other interfaces it gathers by itself.

@@ -1,4 +1,7 @@
 import { logger } from '../log.js';
+import type { CongestionFigures } from './congestion/congestion-stats.js';
+import type { RungName } from './congestion/ladder-policy.js';
+import { EncoderRateControl } from './encoder-rate-control.js';
 import { probeCapabilities, X11_CAPTURE, type Capabilities } from './capabilities.js';
 import type { StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats } from './stream-pipeline.js';
@@ -7,6 +10,9 @@ import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
 
 const log = logger('media.service');
 
+/** How often the encoders' bitrates are set from their viewers' estimates (docs/rate-control.md, "Wiring"). */
+const RATE_TICK_MS = 250;
+
 const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_000, keyframeIntervalMs: 300 };
 
 /**
@@ -14,12 +20,14 @@ const DEFAULT_OPTIONS: PipelineOptions = { lingerMs: 5000, startTimeoutMs: 10_00
  * source's audio), shared by every viewer, each viewer a werift peer connection.
  */
 export class GstreamerMediaService implements MediaService, ViewerHost {
-  /** By slot (a video codec, or audio): the source can move, the slot's encoder follows it. */
-  private readonly pipelines = new Map<VideoCodec | 'audio', Promise<StreamPipeline>>();
+  /** By slot (a video codec and rung, or audio): the source can move, the slot's encoder follows it. */
+  private readonly pipelines = new Map<string, Promise<StreamPipeline>>();
   private readonly started: StreamPipeline[] = [];
   private readonly viewers = new Set<WeriftViewer>();
   private stopping: Promise<void> | undefined;
   private readonly options: PipelineOptions;
+  private readonly rateControl: EncoderRateControl;
+  private rateTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private current: MediaSettings,
@@ -27,6 +35,11 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     options: Partial<PipelineOptions>,
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.rateControl = new EncoderRateControl(
+      () => this.current.bitrate,
+      (codec, rung) => this.videoPipeline(codec, rung),
+      current.rungEncoders === true,
+    );
   }
 
   get settings(): MediaSettings {
@@ -75,24 +88,42 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
   createViewer(sessionId: string): WeriftViewer {
     const viewer = new WeriftViewer(sessionId, this);
     this.viewers.add(viewer);
+    if (this.settings.adaptiveBitrate !== false && !this.rateTimer) {
+      this.rateTimer = setInterval(() => this.tickRates(), RATE_TICK_MS);
+      this.rateTimer.unref();
+    }
     return viewer;
   }
 
   released(viewer: WeriftViewer): void {
     this.viewers.delete(viewer);
+    if (this.viewers.size === 0) {
+      clearInterval(this.rateTimer);
+      this.rateTimer = undefined;
+    }
   }
 
-  videoPipeline(codec: VideoCodec): Promise<StreamPipeline> {
+  /** Every connected viewer's rate control figures, for metrics. */
+  viewerRates(): CongestionFigures[] {
+    return [...this.viewers].flatMap((viewer) => {
+      const rate = viewer.videoRate;
+      return rate ? [rate.control.figures()] : [];
+    });
+  }
+
+  /** The shared encoder of a codec and rung; each rung's worker runs only while it has viewers. */
+  videoPipeline(codec: VideoCodec, rung: RungName = 'full'): Promise<StreamPipeline> {
     const { source, width, height, framerate, bitrate } = this.settings;
-    return this.pipeline(codec, { kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate });
+    return this.pipeline(`${codec}/${rung}`, { kind: 'video', codec, source, width, height, framerate, bitrateKbps: bitrate, rung });
   }
 
   audioPipeline(): Promise<StreamPipeline> {
     return this.pipeline('audio', { kind: 'audio', source: this.settings.source });
   }
 
-  /** Sets every video encoder's bitrate at runtime (kbit/s). */
+  /** Sets every video encoder's bitrate at runtime (kbit/s); with adaptive bitrate, the ceiling it follows its viewers under. */
   setBitrate(kbps: number): void {
+    this.current = { ...this.current, bitrate: kbps };
     for (const pipeline of this.started) pipeline.setBitrate(kbps);
   }
 
@@ -117,6 +148,7 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      clearInterval(this.rateTimer);
       for (const viewer of [...this.viewers]) viewer.close();
       const pipelines = await Promise.allSettled(this.pipelines.values());
       await Promise.all(
@@ -126,7 +158,16 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     return this.stopping;
   }
 
-  private pipeline(slot: VideoCodec | 'audio', spec: StreamSpec): Promise<StreamPipeline> {
+  private tickRates(): void {
+    this.rateControl.tick(
+      [...this.viewers].flatMap((viewer) => {
+        const rate = viewer.videoRate;
+        return rate ? [{ id: viewer.sessionId, viewer, ...rate }] : [];
+      }),
+    );
+  }
+
+  private pipeline(slot: string, spec: StreamSpec): Promise<StreamPipeline> {
     if (this.stopping) return Promise.reject(new MediaError('MEDIA_UNAVAILABLE', 'the media service has stopped'));
     let pipeline = this.pipelines.get(slot);
     if (!pipeline) {

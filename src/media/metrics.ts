@@ -1,10 +1,14 @@
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, Histogram, type Registry } from 'prom-client';
+import type { CongestionFigures } from './congestion/congestion-stats.js';
+import { RUNGS } from './congestion/ladder-policy.js';
 import type { PipelineStats } from './stream-pipeline.js';
 
 /** What the metrics read, at scrape time. */
 export interface MediaFigures {
   readonly viewerCount: number;
   streamStats(): PipelineStats[];
+  /** Each connected viewer's rate control (none with adaptive bitrate off). */
+  viewerRates(): CongestionFigures[];
 }
 
 type Figure = 'running' | 'restarts' | 'cpuPercent' | 'bitrateKbps' | 'sentKbps' | 'fps' | 'framesSent' | 'keyframesRequested' | 'keyframesForced';
@@ -34,6 +38,7 @@ export function registerMediaMetrics(registry: Registry, media: MediaFigures): v
       this.set(media.viewerCount);
     },
   });
+  registerViewerRateMetrics(registry, media);
   for (const [figure, name, help] of PER_STREAM) {
     new Gauge({
       name,
@@ -49,4 +54,40 @@ export function registerMediaMetrics(registry: Registry, media: MediaFigures): v
       },
     });
   }
+}
+
+/**
+ * Viewers' estimates and round-trip times as distributions, and how many viewers each rung has: per-session
+ * labels would grow without bound (docs/rate-control.md, "Visibility").
+ */
+function registerViewerRateMetrics(registry: Registry, media: MediaFigures): void {
+  const distributions: [string, string, number[], (f: CongestionFigures) => number | null][] = [
+    ['streamgate_media_viewer_estimate_kbps', 'Bandwidth estimate of each viewer, kbit/s', [150, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10000], (f) => f.estimate_kbps],
+    ['streamgate_media_viewer_rtt_ms', 'Round-trip time of each viewer, ms', [5, 10, 25, 50, 100, 200, 400, 800], (f) => f.rtt_ms],
+  ];
+  for (const [name, help, buckets, read] of distributions) {
+    new Histogram({
+      name,
+      help,
+      buckets,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const figures of media.viewerRates()) {
+          const value = read(figures);
+          if (value !== null) this.observe(value);
+        }
+      },
+    });
+  }
+  new Gauge({
+    name: 'streamgate_media_rung_viewers',
+    help: 'Viewers on each rung of the ladder (full, reduced, small)',
+    labelNames: ['rung'] as const,
+    registers: [registry],
+    collect() {
+      const rates = media.viewerRates();
+      for (const rung of RUNGS) this.set({ rung }, rates.filter((f) => f.rung === rung).length);
+    },
+  });
 }

@@ -1,3 +1,4 @@
+import { RUNG_SHAPE, type RungName } from './congestion/ladder-policy.js';
 import type { SourceSpec, VideoCodec } from './types.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
@@ -15,13 +16,16 @@ export type StreamSpec =
       height: number;
       framerate: number;
       bitrateKbps: number;
+      /** The ladder's rung this encoder serves (docs/rate-control.md, "The ladder"); `full` when absent. */
+      rung?: RungName;
     }
   | { kind: 'audio'; source: SourceSpec };
 
 /** A stable name for a stream: one encoder (one worker) exists per key. */
 export function streamKey(spec: StreamSpec): string {
   const source = spec.source.kind === 'x11' ? `x11${spec.source.display}` : 'test';
-  return spec.kind === 'video' ? `${source}/${spec.codec}` : `${source}/opus`;
+  if (spec.kind === 'audio') return `${source}/opus`;
+  return spec.rung && spec.rung !== 'full' ? `${source}/${spec.codec}/${spec.rung}` : `${source}/${spec.codec}`;
 }
 
 /** Payload types of the RTP the encoders emit; werift rewrites them to the negotiated ones. */
@@ -73,20 +77,26 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
         'audioconvert',
         'audioresample',
         'audio/x-raw,rate=48000,channels=2',
-        'opusenc bitrate=64000',
+        // In-band FEC rebuilds a lost 20 ms packet from the next one; DTX sends almost nothing in silence
+        // (docs/rate-control.md, "Loss recovery").
+        'opusenc bitrate=64000 inband-fec=true packet-loss-percentage=10 dtx=true',
         `rtpopuspay pt=${AUDIO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         sink,
       ].join(' ! '),
     };
   }
-  const keyint = Math.max(1, Math.round(spec.framerate * GOP_SECONDS));
+  const shape = RUNG_SHAPE[spec.rung ?? 'full'];
+  const framerate = Math.max(1, Math.round(spec.framerate * shape.fpsScale));
+  const keyint = Math.max(1, Math.round(framerate * GOP_SECONDS));
   const encoder =
     spec.codec === 'H264'
       ? [
           // I420 + constrained-baseline caps make x264 produce what the offer's 42e01f promises
           // (without them it picks High 4:4:4, which Chromium does not decode).
           'video/x-raw,format=I420',
-          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} key-int-max=${keyint}`,
+          // A 200 ms VBV bounds a keyframe to ~200 ms of the bitrate, so it fits the link the bitrate was
+          // chosen for (the 600 ms default allowed 128 kB keyframes; docs/rate-control.md, "Encoder rate control").
+          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} vbv-buf-capacity=200 key-int-max=${keyint}`,
           'video/x-h264,profile=constrained-baseline',
           // SPS/PPS with every IDR, each NAL unit in its own packet: with aggregate-mode=zero-latency (or max)
           // Chromium dropped the frame after every forced IDR and sent a PLI, a keyframe loop at ~3/s
@@ -94,11 +104,13 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
           `rtph264pay name=${PAYLOADER} config-interval=-1 aggregate-mode=none pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ]
       : [
-          `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,
+          // Buffers of a few hundred ms (the defaults bank seconds) and keyframes capped at 3 frames' worth.
+          `vp8enc name=${ENCODER} deadline=1 cpu-used=8 end-usage=cbr buffer-size=300 buffer-initial-size=200 buffer-optimal-size=250 ` +
+            `max-intra-bitrate=300 target-bitrate=${spec.bitrateKbps * 1000} keyframe-max-dist=${keyint}`,
           `rtpvp8pay name=${PAYLOADER} pt=${VIDEO_PT} mtu=${RTP_MTU} ssrc=${rtp.ssrc}`,
         ];
   return {
-    launch: [...videoSource(spec.source, spec), 'videoconvert', ...encoder, sink].join(' ! '),
+    launch: [...videoSource(spec.source, { ...spec, framerate }), ...scaled(spec, shape.sizeScale), 'videoconvert', ...encoder, sink].join(' ! '),
     control: {
       encoder: ENCODER,
       bitrateProperty: spec.codec === 'H264' ? 'bitrate' : 'target-bitrate',
@@ -111,6 +123,16 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
 
 const ENCODER = 'venc';
 const PAYLOADER = 'vpay';
+
+/**
+ * A rung's smaller picture. The X source's own size is known only from the capture, so it is scaled to the
+ * configured size's share: exact for the virtual desktop, whose screen is that size.
+ */
+function scaled(size: { width: number; height: number }, scale: number): string[] {
+  if (scale === 1) return [];
+  const even = (n: number): number => Math.max(16, 2 * Math.round((n * scale) / 2));
+  return ['videoscale', `video/x-raw,width=${even(size.width)},height=${even(size.height)}`];
+}
 
 function videoSource(source: SourceSpec, size: { width: number; height: number; framerate: number }): string[] {
   const rate = `video/x-raw,framerate=${size.framerate}/1`;

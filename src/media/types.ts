@@ -20,8 +20,15 @@ export type SourceSpec =
 export interface MediaSettings {
   source: SourceSpec;
   framerate: number;
-  /** kbit/s of the video encoder. */
+  /** kbit/s of the video encoder; with adaptive bitrate, the ceiling its viewers' estimates may lower it from. */
   bitrate: number;
+  /** Follow each viewer's bandwidth estimate (default); false keeps every encoder at `bitrate`, unpaced. */
+  adaptiveBitrate?: boolean;
+  /**
+   * With adaptive bitrate, one encoder per rung of the ladder (a slow viewer moves down alone) instead of one
+   * per codec following the slowest viewer. Opt-in until estimates hold up on a loaded host (docs/rate-control.md).
+   */
+  rungEncoders?: boolean;
   /** Video size of the `test` source; X sources stream the screen's own size. */
   width: number;
   height: number;

@@ -1,4 +1,5 @@
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
+import type { CongestionFigures } from './congestion/congestion-stats.js';
 import type { PipelineStats } from './stream-pipeline.js';
 
 /** What the viewer knows about one kind it sends, beyond werift's own report. */
@@ -10,6 +11,8 @@ export interface LegFigures {
   /** Interarrival jitter from the browser's latest RTCP receiver report (werift's report lacks it). */
   jitterSeconds: number | null;
   firCount: number;
+  /** The viewer's rate control (video only; null with adaptive bitrate off). */
+  congestion?: CongestionFigures | null;
 }
 
 type Entry = Record<string, unknown> & { type: string; id: string };
@@ -53,6 +56,7 @@ export class ViewerStatsCollector {
         fraction_lost: typeof remote?.fractionLost === 'number' ? remote.fractionLost : null,
         jitter_ms: leg.jitterSeconds === null ? null : round(leg.jitterSeconds * 1000),
         rtt_ms: typeof rtt === 'number' ? round(rtt * 1000) : null,
+        ...(leg.congestion !== undefined && { congestion: leg.congestion }),
       };
     }
 

@@ -4,7 +4,6 @@ import {
   MediaStream,
   MediaStreamTrack,
   RTCPeerConnection,
-  RTCRtpCodecParameters,
   RtcpPayloadSpecificFeedback,
   RtcpRrPacket,
   RtcpSrPacket,
@@ -17,9 +16,14 @@ import { logger, type Logger } from '../log.js';
 import { INPUT_CHANNEL_LABEL, type IceCandidate } from '../protocol/index.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { pickCodec } from './capabilities.js';
+import { opusParameters, sharedTransportWideCC, videoCodecParameters } from './codec-parameters.js';
+import type { RungName } from './congestion/ladder-policy.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
+import { closePeerConnection, withoutDefaultStun } from './peer-connection-lifecycle.js';
+import { attachAtKeyframe } from './rung-switch.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
-import type { StreamPipeline } from './stream-pipeline.js';
+import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
+import { ViewerRateControl } from './viewer-rate-control.js';
 import { ViewerStatsCollector, type LegFigures } from './viewer-stats.js';
 import {
   MediaError,
@@ -36,7 +40,7 @@ export interface ViewerHost {
   readonly audio: boolean;
   readonly settings: MediaSettings;
   /** The shared encoders of the settings' source. */
-  videoPipeline(codec: VideoCodec): Promise<StreamPipeline>;
+  videoPipeline(codec: VideoCodec, rung?: RungName): Promise<StreamPipeline>;
   audioPipeline(): Promise<StreamPipeline>;
   /** Called once when the viewer closes. */
   released(viewer: WeriftViewer): void;
@@ -71,6 +75,10 @@ interface MediaLeg {
   lastSsrc?: number;
   jitterSeconds: number | null;
   firCount: number;
+  /** The ladder's rung of the encoder feeding the track (video). */
+  rung: RungName;
+  /** A move to another rung, waiting for that encoder's keyframe. */
+  pending?: { rung: RungName; detach?: () => void };
 }
 
 /**
@@ -101,6 +109,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private readonly observedTransports = new WeakSet<object>();
   private closed = false;
   private readonly log: Logger;
+  /** Bandwidth estimate and pacing; absent with `--adaptive-bitrate off` (the fixed bitrate of before). */
+  private readonly rate: ViewerRateControl | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -108,6 +118,38 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   ) {
     super();
     this.log = logger('media.viewer', { session: sessionId });
+    if (host.settings.adaptiveBitrate !== false) this.rate = new ViewerRateControl(host.settings.bitrate * 1000);
+  }
+
+  /** The video codec this viewer watches and its rate control, for the encoders' bitrate tick. */
+  get videoRate(): { codec: VideoCodec; control: ViewerRateControl } | undefined {
+    const codec = this.legs.video?.encoding;
+    if (!codec || codec === 'OPUS' || !this.rate || this.pc?.connectionState !== 'connected') return undefined;
+    return { codec, control: this.rate };
+  }
+
+  /** Moves the video to another rung's encoder; the current one feeds the viewer until the new one's keyframe. */
+  moveToRung(rung: RungName): void {
+    const leg = this.legs.video;
+    const codec = leg?.encoding;
+    if (!leg || !codec || codec === 'OPUS' || this.closed || rung === (leg.pending?.rung ?? leg.rung)) return;
+    leg.pending?.detach?.();
+    const pending: NonNullable<MediaLeg['pending']> = { rung };
+    leg.pending = pending;
+    const current = leg;
+    void (async () => {
+      const pipeline = await this.host.videoPipeline(codec, rung);
+      const detach = await attachAtKeyframe(pipeline, codec, this.subscriberFor(current), () => {
+        current.detach?.();
+        Object.assign(current, { pipeline, detach: pending.detach, rung, pending: undefined });
+      });
+      // Superseded by another move, a codec change or close() while the encoder started.
+      if (current.pending !== pending || this.closed || current.encoding !== codec) detach();
+      else pending.detach = detach;
+    })().catch((err: unknown) => {
+      this.log.warn({ err, rung }, 'moving to another rung failed');
+      if (current.pending === pending) current.pending = undefined;
+    });
   }
 
   createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
@@ -174,6 +216,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
         pipeline: leg.pipeline.stats(),
         jitterSeconds: leg.jitterSeconds,
         firCount: leg.firCount,
+        congestion: kind === 'video' ? (this.rate?.figures() ?? null) : undefined,
       });
     }
     return this.statsCollector.collect(pc, this.sessionId, legs);
@@ -182,6 +225,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.rate?.close();
     for (const leg of [this.legs.video, this.legs.audio]) {
       if (!leg) continue;
       release(leg);
@@ -236,6 +280,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   private createPeerConnection(): RTCPeerConnection {
     const { settings, codecs } = this.host;
+    const twcc = this.rate !== undefined;
     const pc = new RTCPeerConnection({
       // werift's default is a public STUN server, unreachable from many hosts: only what is configured.
       iceServers: settings.iceServers,
@@ -244,7 +289,9 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       iceStunGatherTimeout: STUN_GATHER_TIMEOUT_S,
       // One transport for everything: one set of candidates to gather and to check.
       bundlePolicy: 'max-bundle',
-      codecs: { video: codecs.map(videoCodecParameters), audio: [opusParameters()] },
+      codecs: { video: codecs.map((codec) => videoCodecParameters(codec, twcc)), audio: [opusParameters(twcc)] },
+      // Transport-wide sequence numbers on every packet: the browser's TWCC feedback is what the estimator reads.
+      ...(twcc && { headerExtensions: sharedTransportWideCC() }),
     });
     pc.connectionStateChange.subscribe((state) => {
       this.emit('state', state);
@@ -327,7 +374,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     if (!leg) {
       const track = new MediaStreamTrack({ kind });
       const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
-      const created: MediaLeg = { transceiver, track, down: false, held: false, jitterSeconds: null, firCount: 0 };
+      const created: MediaLeg = { transceiver, track, down: false, held: false, jitterSeconds: null, firCount: 0, rung: 'full' };
       this.legs[kind] = leg = created;
       const clockRate = kind === 'video' ? 90000 : 48000;
       transceiver.sender.onRtcp.subscribe((packet) => {
@@ -348,24 +395,34 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     release(leg);
     const pipeline = encoding === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(encoding);
     const current = leg;
-    const detach = await pipeline.attach({
-      rtp: (packet, header) => this.forward(current, packet, header),
-      down: (reason) => this.setDown(current, true, reason),
-      up: () => this.setDown(current, false),
-    });
+    const detach = await pipeline.attach(this.subscriberFor(current));
     if (this.closed) detach();
     // Until the peer accepts the new codec, its packets would arrive under the old payload type.
     else Object.assign(current, { pipeline, detach, encoding, held: renegotiating });
   }
 
+  private subscriberFor(leg: MediaLeg): StreamSubscriber {
+    return {
+      rtp: (packet, header) => this.forward(leg, packet, header),
+      down: (reason) => this.setDown(leg, true, reason),
+      up: () => this.setDown(leg, false),
+    };
+  }
+
   private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
     if (leg.held) return;
-    // A restarted or switched encoder starts a new SSRC with its own sequence numbers and timestamps;
-    // werift then keeps the viewer's stream continuous instead of jumping.
-    if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
-    leg.lastSsrc = header.ssrc;
     // werift keeps sent packets for retransmission: each viewer gets its own copy (docs/architecture.md, "werift").
-    leg.track.writeRtp(Buffer.from(packet));
+    const copy = Buffer.from(packet);
+    const write = (rtp: Buffer): void => {
+      // A restarted or switched encoder starts a new SSRC with its own numbering; werift then keeps the viewer's
+      // stream continuous. Checked as the packet leaves the pacer: queued packets of the old SSRC keep theirs.
+      if (leg.lastSsrc !== undefined && leg.lastSsrc !== header.ssrc) leg.track.notifySourceChanged({ sequenceNumber: 0, timestamp: 0 });
+      leg.lastSsrc = header.ssrc;
+      leg.track.writeRtp(rtp);
+    };
+    if (!this.rate) write(copy);
+    else if (leg === this.legs.video) this.rate.sendPaced(copy, write);
+    else this.rate.send(copy, write);
   }
 
   /** 'media-down' when the first leg goes down, 'media-up' when the last one is back. */
@@ -414,6 +471,10 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   /** FIR is not routed to werift's senders (it names the media SSRC in its entries), so it is read here. */
   private observeTransports(pc: RTCPeerConnection): void {
+    const senders = [this.legs.video, this.legs.audio].flatMap((leg) => (leg ? [leg.transceiver.sender] : []));
+    // One bundle transport: its RTCP carries the feedback on every stream of this viewer.
+    const bundle = pc.dtlsTransports[0];
+    if (bundle) this.rate?.observe(bundle, this.legs.video?.transceiver.sender, senders);
     for (const transport of pc.dtlsTransports) {
       if (this.observedTransports.has(transport)) continue;
       this.observedTransports.add(transport);
@@ -433,51 +494,6 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 /** Stops feeding a leg from its encoder (the encoder keeps running for other viewers). */
 function release(leg: MediaLeg): void {
   leg.detach?.();
-  Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false });
-}
-
-function videoCodecParameters(codec: VideoCodec): RTCRtpCodecParameters {
-  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }, { type: 'goog-remb' }];
-  return new RTCRtpCodecParameters(
-    codec === 'H264'
-      ? {
-          mimeType: 'video/H264',
-          clockRate: 90000,
-          rtcpFeedback: feedback,
-          // Constrained baseline 3.1: what x264 is told to produce, and what Chromium decodes.
-          parameters: 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1',
-        }
-      : { mimeType: 'video/VP8', clockRate: 90000, rtcpFeedback: feedback },
-  );
-}
-
-function opusParameters(): RTCRtpCodecParameters {
-  return new RTCRtpCodecParameters({ mimeType: 'audio/OPUS', clockRate: 48000, channels: 2 });
-}
-
-/** How long a peer connection's own close() may take before its ICE sockets are closed directly. */
-const CLOSE_TIMEOUT_MS = 3000;
-
-/**
- * Closes a werift peer connection and, whatever state it was in, its ICE sockets: under churn (peers leaving
- * mid-handshake) a close() that never settles, or settles with ICE still open, left UDP ports bound for good.
- */
-async function closePeerConnection(pc: RTCPeerConnection): Promise<void> {
-  const transports = pc.iceTransports;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([pc.close(), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
-  clearTimeout(timer);
-  await Promise.allSettled(transports.map((transport) => transport.connection.close()));
-}
-
-/**
- * werift's ICE falls back to stun.l.google.com whenever no STUN server is configured (iceServers: [] is not
- * enough), so every gathering looked that name up: DNS queries to an unreachable resolver held sockets and
- * delayed gathering by the STUN timeout (found by the negotiation-churn test). Without a configured STUN
- * server, the fallback is removed before gathering starts (again on every offer: an ICE restart re-derives it).
- */
-function withoutDefaultStun(pc: RTCPeerConnection, iceServers: MediaSettings['iceServers']): void {
-  const configured = iceServers.some((server) => [server.urls].flat().some((url) => url.startsWith('stun:')));
-  if (configured) return;
-  for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+  leg.pending?.detach?.();
+  Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false, rung: 'full', pending: undefined });
 }

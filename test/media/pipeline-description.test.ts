@@ -56,6 +56,18 @@ test('one stream key per source and codec, and one per source for audio', () => 
   assert.equal(streamKey({ kind: 'audio', source: { kind: 'test' } }), 'test/opus');
 });
 
+test('each rung of the ladder is its own stream; small is half the size and frame rate, reduced the full picture', () => {
+  assert.equal(streamKey({ ...h264, rung: 'full' }), 'test/H264', 'the full rung keeps the key of before');
+  assert.equal(streamKey({ ...h264, rung: 'small' }), 'test/H264/small');
+  assert.equal(streamKey({ ...h264, rung: 'reduced' }), 'test/H264/reduced');
+  const small = describePipeline({ ...h264, rung: 'small' }, RTP).launch;
+  assert.match(small, /video\/x-raw,framerate=15\/1,width=1280,height=720 ! videoscale ! video\/x-raw,width=640,height=360 ! videoconvert/);
+  assert.match(small, /key-int-max=45/, 'the GOP stays 3 s at the lower frame rate');
+  const x11 = describePipeline({ ...h264, rung: 'small', source: { kind: 'x11', display: ':1' } }, RTP).launch;
+  assert.match(x11, /videorate drop-only=true ! video\/x-raw,framerate=15\/1 ! videoscale ! video\/x-raw,width=640,height=360/);
+  assert.equal(describePipeline({ ...h264, rung: 'reduced' }, RTP).launch, describePipeline(h264, RTP).launch);
+});
+
 test('the first preferred codec the server has wins, case-insensitively; none when nothing matches', () => {
   assert.equal(pickCodec(['vp9', 'vp8', 'H264'], ['H264', 'VP8']), 'VP8');
   assert.equal(pickCodec(['AV1'], ['H264', 'VP8']), undefined);

@@ -45,6 +45,8 @@ export interface BandwidthEstimate {
 const DEFAULT_START_PHASE_MS = 2000;
 /** GCC's multiplicative decrease, applied to the rate the browser actually received. */
 const BACKOFF = 0.85;
+/** The deepest single decrease, as a share of the estimate before it. */
+const MAX_DECREASE = 0.5;
 /**
  * Growth per second far from the last congestion. libwebrtc's 8 %/s relies on probing bursts to find
  * a returned link fast; without probing, 20 %/s is what brings 0.8 → 2.5 Mbit/s back within ~7 s.
@@ -54,6 +56,8 @@ const INCREASE_PER_SECOND = 0.2;
 const ADDITIVE_PACKET_BITS = 1200 * 8;
 /** Never more than this much above what the browser shows it receives: an unproven rate. */
 const MAX_OVER_ACKED = 1.5;
+/** At the end of the start phase, received under this share of what was sent means the path held it back. */
+const HELD_BACK = 0.8;
 /** TWCC counts as the source while a feedback came this recently; otherwise REMB (if any) is used. */
 const TWCC_STALE_MS = 2000;
 /** Sent packets remembered for feedback; TWCC reports within ~100 ms, so this is seconds of video. */
@@ -200,8 +204,12 @@ export class BandwidthEstimator {
     if (this.inStartPhase(now, 'twcc')) return;
     if (!this.startPhaseSettled) {
       this.startPhaseSettled = true;
-      // The start rate was a guess: keep it only as far as the browser's receiving backs it up.
-      if (ackedBps !== null) this.delayBps = Math.min(this.delayBps, MAX_OVER_ACKED * ackedBps);
+      // The start rate was a guess: keep it only as far as the browser's receiving backs it up — when the
+      // path held back what was sent. A sender that simply sent little (an encoder still starting, five
+      // viewers joining a loaded machine at once) proves nothing about the path, and was cut to the minimum.
+      const sentBps = this.sentRate.bps(now);
+      const heldBack = sentBps !== null && ackedBps !== null && ackedBps < HELD_BACK * sentBps;
+      if (heldBack) this.delayBps = Math.min(this.delayBps, MAX_OVER_ACKED * ackedBps);
     }
     if (usage === 'overusing') this.decrease(now, ackedBps);
     else if (usage === 'normal') this.increase(elapsedMs, ackedBps);
@@ -211,7 +219,10 @@ export class BandwidthEstimator {
   private decrease(now: number, ackedBps: number | null): void {
     // One decrease per round trip: the feedback after it still shows the queue it is draining.
     if (now - this.lastDecreaseMs < Math.max(this.rttMs ?? 0, 200)) return;
-    const target = BACKOFF * (ackedBps ?? this.delayBps);
+    // At most a halving per decrease: the acknowledged rate of one 500 ms window can read far under the link
+    // when the sender is application-limited or the path delivers in bursts (measured in the network lab:
+    // windows of 80 to 970 kbit/s on a 1 Mbit/s link), and one such window would cut the estimate to a quarter.
+    const target = Math.max(BACKOFF * (ackedBps ?? this.delayBps), MAX_DECREASE * this.delayBps);
     if (target >= this.delayBps) return;
     this.delayBps = target;
     this.lastDecreaseMs = now;

@@ -41,6 +41,13 @@ export interface LadderOptions {
   stayRatio?: number;
   /** How long a move down must be called for before it happens. */
   downAfterMs?: number;
+  /**
+   * A viewer whose usable estimate is still at least this share of its rung's bitrate is a near miss: its move
+   * down waits `nearMissAfterMs` instead. Found on a loaded machine, where loopback viewers' estimates dip just
+   * under the ceiling for a second and would each have started another encoder.
+   */
+  nearMissRatio?: number;
+  nearMissAfterMs?: number;
   /** How long a move up must be called for, and how long since the viewer's last move. */
   upAfterMs?: number;
   /** A rung's bitrate rises at most this often (falls at once): each change costs the encoder a reconfigure. */
@@ -83,6 +90,8 @@ const DEFAULTS = {
   enterRatio: 0.9,
   stayRatio: 1,
   downAfterMs: 500,
+  nearMissRatio: 0.8,
+  nearMissAfterMs: 3000,
   upAfterMs: 3000,
   raiseEveryMs: 1000,
 };
@@ -117,7 +126,11 @@ export class LadderPolicy {
     const topBps = this.targets[0]!;
     const floor = Math.max(this.o.reducedMinBps, this.o.reducedFloorRatio * topBps);
 
-    for (const e of settled) this.place(e.id, this.fittingRung(usable(e), this.viewers.get(e.id)!.rung, topBps, floor), now);
+    for (const e of settled) {
+      const current = this.viewers.get(e.id)!.rung;
+      const nearMiss = usable(e) >= this.o.nearMissRatio * (current === 0 ? topBps : floor);
+      this.place(e.id, this.fittingRung(usable(e), current, topBps, floor), now, nearMiss);
+    }
 
     const members = RUNGS.map((_, rung) => estimates.filter((e) => this.viewers.get(e.id)!.rung === rung));
     const lowest = (rung: number): number | undefined => {
@@ -146,7 +159,7 @@ export class LadderPolicy {
     return 2;
   }
 
-  private place(id: string, rung: number, now: number): void {
+  private place(id: string, rung: number, now: number, nearMiss: boolean): void {
     const state = this.viewers.get(id)!;
     if (rung === state.rung) {
       delete state.wanted;
@@ -154,7 +167,8 @@ export class LadderPolicy {
     }
     if (state.wanted?.rung !== rung) state.wanted = { rung, sinceMs: now };
     const waited = now - state.wanted.sinceMs;
-    const due = rung > state.rung ? waited >= this.o.downAfterMs : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
+    const downAfterMs = nearMiss ? this.o.nearMissAfterMs : this.o.downAfterMs;
+    const due = rung > state.rung ? waited >= downAfterMs : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
     if (!due) return;
     state.rung = rung;
     state.movedAtMs = now;

@@ -118,3 +118,17 @@ test('with nobody settled the full rung runs at the ceiling', () => {
   const decision = policy.update([viewer('a', 0, false)]);
   assert.equal(target(decision, 0), CEILING);
 });
+
+test('a near miss (estimate just under the rung) waits longer before moving down than a clear miss', () => {
+  const { policy, at } = ladder();
+  const nearMiss = CEILING + 80_000 - 200_000;
+  policy.update([viewer('good', 5_000_000), viewer('dip', nearMiss)]);
+  at(700);
+  assert.equal(policy.update([viewer('good', 5_000_000), viewer('dip', nearMiss)]).rungOf.get('dip'), 0, 'a dip of 8 % does not move at once');
+  at(2000);
+  assert.equal(policy.update([viewer('good', 5_000_000), viewer('dip', 5_000_000)]).rungOf.get('dip'), 0);
+  at(2100);
+  policy.update([viewer('good', 5_000_000), viewer('dip', nearMiss)]);
+  at(5200);
+  assert.equal(policy.update([viewer('good', 5_000_000), viewer('dip', nearMiss)]).rungOf.get('dip'), 1, 'held for 3 s, it moves');
+});

@@ -1,0 +1,72 @@
+import { logger } from '../log.js';
+import { LadderPolicy, RUNGS, type RungName } from './congestion/ladder-policy.js';
+import type { StreamPipeline } from './stream-pipeline.js';
+import type { VideoCodec } from './types.js';
+import type { ViewerRateControl } from './viewer-rate-control.js';
+
+const log = logger('media.rate');
+
+/** One viewer of a video codec, as the tick sees it. */
+export interface EncoderViewer {
+  id: string;
+  codec: VideoCodec;
+  control: ViewerRateControl;
+  viewer: { moveToRung(rung: RungName): void };
+}
+
+/**
+ * Sets the shared video encoders' bitrates from the estimates of their viewers, on a tick. Per codec a
+ * LadderPolicy places every viewer on a rung (`full`, `reduced`, `small`). With `rungEncoders` each rung is its
+ * own encoder: a bad link moves its viewer down instead of lowering everyone's picture, and the top rung
+ * follows the best viewer up to the user's `--bitrate` (docs/rate-control.md, "The ladder"). Without, the one
+ * encoder of the codec runs at the lowest occupied rung's bitrate: the worst link sets it for everyone.
+ */
+export class EncoderRateControl {
+  private readonly policies = new Map<VideoCodec, LadderPolicy>();
+  /** The bitrate each rung's encoder was last set to, kbit/s. */
+  private readonly applied = new Map<string, number>();
+
+  constructor(
+    private readonly ceilingKbps: () => number,
+    private readonly pipeline: (codec: VideoCodec, rung: RungName) => Promise<StreamPipeline>,
+    private readonly rungEncoders: boolean,
+  ) {}
+
+  tick(viewers: readonly EncoderViewer[]): void {
+    const byCodec = new Map<VideoCodec, EncoderViewer[]>();
+    for (const viewer of viewers) byCodec.set(viewer.codec, [...(byCodec.get(viewer.codec) ?? []), viewer]);
+    for (const codec of this.policies.keys()) if (!byCodec.has(codec)) this.policies.delete(codec);
+    const ceilingBps = this.ceilingKbps() * 1000;
+    for (const [codec, members] of byCodec) {
+      let policy = this.policies.get(codec);
+      if (!policy) this.policies.set(codec, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
+      policy.setCeiling(ceilingBps);
+      const estimates = members.map(({ id, control }) => ({ id, ...control.estimator.estimate() }));
+      const decision = policy.update(estimates.map(({ id, bps, inStartPhase }) => ({ id, estimateBps: bps, settled: !inStartPhase })));
+      const occupied = decision.rungs.filter((rung) => rung.targetBps !== null);
+      const lowestBps = Math.min(...occupied.map((rung) => rung.targetBps!));
+      const rungs = this.rungEncoders ? occupied : [{ name: 'full' as const, targetBps: lowestBps }];
+      for (const rung of rungs) {
+        if (rung.targetBps === null) continue;
+        const kbps = Math.round(rung.targetBps / 1000);
+        const slot = `${codec}/${rung.name}`;
+        if (this.applied.get(slot) === kbps) continue;
+        this.applied.set(slot, kbps);
+        log.debug({ codec, rung: rung.name, kbps, estimates }, 'encoder bitrate follows its viewers');
+        this.pipeline(codec, rung.name).then(
+          (pipeline) => pipeline.setBitrate(kbps),
+          (err: unknown) => log.warn({ err, codec, rung: rung.name }, 'no encoder for the rung'),
+        );
+      }
+      for (const { id, control, viewer } of members) {
+        const rung = RUNGS[decision.rungOf.get(id) ?? 0]!;
+        if (!this.rungEncoders) {
+          control.setRung(rung, lowestBps);
+          continue;
+        }
+        control.setRung(rung, decision.rungs.find((r) => r.name === rung)?.targetBps ?? ceilingBps);
+        viewer.moveToRung(rung);
+      }
+    }
+  }
+}
