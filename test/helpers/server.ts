@@ -44,6 +44,12 @@ export interface LaunchOptions {
   spawn?: (command: string, args: string[], options: SpawnOptions) => ChildProcess;
 }
 
+/** Servers still running: a runner that exits early (a bench watchdog, a crashed test file) must not leave them behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /**
  * Starts the server on 127.0.0.1 with `--source test` and then `args` (later flags win), and resolves
  * once it serves. Always pair with `stop()` in an after hook.
@@ -69,6 +75,8 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   const child: ChildProcess = launch.nofile
     ? start('bash', ['-c', `(ulimit -n ${launch.nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)") && exec ${[process.execPath, ...nodeArgv].map(quote).join(' ')}`], options)
     : start(process.execPath, nodeArgv, options);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   const logs: Record<string, unknown>[] = [];
   let stderrText = '';
   let pending = '';
