@@ -5,9 +5,12 @@ import { authConfigured, exposureNotice, secureByDefault } from './config/exposu
 import type { Config } from './config/options.js';
 import { createHttpServer } from './http/http-server.js';
 import { logger } from './log.js';
-import { SignalingServer } from './signaling/signaling-server.js';
-import { startSource } from './source.js';
+import { registry } from './metrics.js';
+import { registerMediaMetrics } from './media/metrics.js';
 import { Authenticator } from './auth/authenticator.js';
+import { ClusterNode } from './desktops/cluster-node.js';
+import { DesktopRouter } from './desktops/desktop-router.js';
+import { LocalDesktops } from './desktops/local-desktops.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
@@ -17,23 +20,30 @@ export interface RunningApp {
 }
 
 /**
- * Builds the layers bottom-up (source → media → input → signaling → HTTP) and tears them down top-down.
+ * Builds the layers bottom-up (desktops: source → media → input → signaling; then HTTP; then the cluster,
+ * which needs the port) and tears them down top-down.
  * Exposed beyond loopback without auth, it runs with a generated token and prints the URL carrying it.
  */
 export async function startApp(given: Config): Promise<RunningApp> {
   const log = logger('app');
   const { config, exposure } = secureByDefault(given);
-  const source = await startSource(config);
-  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
+  const desktops = await LocalDesktops.start(config);
+  registerMediaMetrics(registry, desktops.mediaFigures());
+  const router = new DesktopRouter(desktops);
+  let cluster: ClusterNode | null = null;
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
-    signaling,
+    signaling: router,
     log: logger('http'),
     authenticator: Authenticator.fromSettings(config),
     publicMetrics: config.publicMetrics,
     allowedOrigins: config.allowedOrigins,
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
-    health: source.health,
+    health: () => ({
+      ...desktops.defaultDesktop.source.health(),
+      desktops: desktops.list().map((d) => d.summary()),
+      ...(cluster ? { cluster: cluster.health() } : {}),
+    }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -41,26 +51,46 @@ export async function startApp(given: Config): Promise<RunningApp> {
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (err) {
-    await source.stop();
+    await desktops.stop();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  if (config.redis) {
+    cluster = await ClusterNode.start({ ...config, redis: config.redis }, { host: config.host, port, tls: Boolean(config.tlsCert) }, desktops);
+    router.joinCluster(cluster);
+  }
   const notice = exposureNotice(config, exposure, port);
   if (exposure.kind === 'insecure-no-auth') log.warn({ host: config.host, port }, 'serving without authentication beyond loopback (--insecure-no-auth)');
   if (exposure.kind === 'generated-token') log.info('auth is on with a generated token: the URL carrying it is on stdout');
   // On stdout, apart from the JSON log on stderr: for the person who started the server, and kept out of log files.
   if (notice) process.stdout.write(`\n${notice}\n\n`);
-  log.info({ host: config.host, port, source: config.source, tls: Boolean(config.tlsCert), auth: authConfigured(config), generatedToken: exposure.kind === 'generated-token' }, 'listening');
+  log.info(
+    {
+      host: config.host,
+      port,
+      source: config.source,
+      desktops: desktops.list().map((d) => d.name),
+      ...(cluster ? { node: cluster.nodeId, cluster: cluster.registry.state } : {}),
+      tls: Boolean(config.tlsCert),
+      auth: authConfigured(config),
+      generatedToken: exposure.kind === 'generated-token',
+    },
+    'listening',
+  );
 
   return {
     port,
     async stop() {
       // Stop taking connections first, so nothing new arrives while the open ones are closed.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await signaling.shutdown();
+      await cluster?.relays.shutdown();
+      await desktops.closeConnections();
+      router.close();
       server.closeAllConnections();
       await closed;
-      await source.stop();
+      // The names go before the desktops, so no node relays to a desktop that is stopping.
+      await cluster?.stop();
+      await desktops.stop();
     },
   };
 }

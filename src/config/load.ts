@@ -13,7 +13,7 @@ export class ConfigError extends Error {
  * flag name → config key; the environment variable is STREAMGATE_ + the flag in upper snake case.
  * A switch may stand alone on the command line (meaning true) or take true|false.
  */
-const FLAGS: { flag: string; key: string; help: string; default?: string; switch?: true }[] = [
+const FLAGS: { flag: string; key: string; help: string; default?: string; switch?: true; repeat?: true }[] = [
   { flag: 'host', key: 'host', help: 'address to listen on', default: '127.0.0.1' },
   { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)', default: '8080' },
   { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)', default: 'virtual' },
@@ -50,6 +50,14 @@ const FLAGS: { flag: string; key: string; help: string; default?: string; switch
   { flag: 'allowed-origins', key: 'allowedOrigins', help: 'extra browser origins allowed to open /ws (comma-separated; * for any)' },
   { flag: 'tls-cert', key: 'tlsCert', help: 'PEM certificate file: serve https and wss' },
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
+  { flag: 'desktop', key: 'desktops', help: 'a named desktop NAME[:APP] (repeatable); /ws/NAME opens it, /ws the first', repeat: true },
+  { flag: 'redis', key: 'redis', help: 'join a cluster through this Redis (redis:// or rediss:// URL)' },
+  { flag: 'node-id', key: 'nodeId', help: 'this node\'s id in the cluster (default: the host name and port)' },
+  { flag: 'advertise-url', key: 'advertiseUrl', help: 'http(s) URL other nodes reach this one at (default: http://HOST:PORT)' },
+  { flag: 'cluster-secret', key: 'clusterSecret', help: 'shared by the nodes: signs the client addresses relays forward' },
+  { flag: 'cluster-ttl', key: 'clusterTtl', help: 'ms a node and its desktops outlive its last heartbeat', default: '15000' },
+  { flag: 'max-desktops', key: 'maxDesktops', help: 'most desktops this node runs', default: '16' },
+  { flag: 'desktop-idle-timeout', key: 'desktopIdleTimeout', help: 'ms without a viewer after which a desktop created through the API is stopped (0 = never)', default: '0' },
 ];
 
 function envName(flag: string): string {
@@ -76,8 +84,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .option('-c, --config <file>', 'JSON config file with the same keys as the flags (camelCase)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Commander names a value after its flag; the config key may differ (--desktop collects `desktops`).
+  const attribute = new Map<string, string>();
   for (const f of FLAGS) {
     const option = new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, f.help).env(envName(f.flag));
+    // From the command line a repeated flag collects its values; from the environment it is one list.
+    if (f.repeat) option.argParser((value: string, previous: unknown) => (Array.isArray(previous) ? [...(previous as string[]), value] : [value]));
+    attribute.set(f.key, option.attributeName());
     program.addOption(f.default === undefined ? option : option.default(undefined, f.default));
   }
   program.parse(argv as string[], { from: 'user' });
@@ -96,10 +109,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const merged: Record<string, unknown> = { ...file };
   const origin: Record<string, string> = Object.fromEntries(Object.keys(file).map((k) => [k, `config file ${configPath}`]));
   for (const f of FLAGS) {
-    const value = cli[f.key];
+    const name = attribute.get(f.key)!;
+    const value = cli[name];
     if (value === undefined) continue;
-    merged[f.key] = value;
-    origin[f.key] = program.getOptionValueSource(f.key) === 'env' ? `$${envName(f.flag)}` : 'command line';
+    const fromEnv = program.getOptionValueSource(name) === 'env';
+    // A repeatable flag's environment variable is one comma-separated list.
+    merged[f.key] = f.repeat && fromEnv && Array.isArray(value) ? (value as string[]).flatMap((v) => v.split(',')) : value;
+    origin[f.key] = fromEnv ? `$${envName(f.flag)}` : 'command line';
   }
   if (merged.source === 'x11' && merged.display === undefined && env.DISPLAY) merged.display = env.DISPLAY;
   if (merged.source === 'x11' && merged.audioServer === undefined && env.PULSE_SERVER) merged.audioServer = env.PULSE_SERVER;
