@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { authConfigured, exposureNotice, secureByDefault } from './config/exposure.js';
 import type { Config } from './config/options.js';
 import { createHttpServer } from './http/http-server.js';
+import { desktopsApi } from './http/desktops-api.js';
 import { logger } from './log.js';
 import { registry } from './metrics.js';
 import { registerMediaMetrics } from './media/metrics.js';
 import { Authenticator } from './auth/authenticator.js';
 import { ClusterNode } from './desktops/cluster-node.js';
+import { DesktopManager } from './desktops/desktop-manager.js';
 import { DesktopRouter } from './desktops/desktop-router.js';
 import { LocalDesktops } from './desktops/local-desktops.js';
 
@@ -30,6 +32,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
   const desktops = await LocalDesktops.start(config);
   registerMediaMetrics(registry, desktops.mediaFigures());
   const router = new DesktopRouter(desktops);
+  const manager = new DesktopManager(desktops, config.desktopIdleTimeout);
   let cluster: ClusterNode | null = null;
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
@@ -44,6 +47,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
       desktops: desktops.list().map((d) => d.summary()),
       ...(cluster ? { cluster: cluster.health() } : {}),
     }),
+    desktopsApi: desktopsApi({ manager, cluster: () => cluster, log: logger('http.desktops') }),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -58,6 +62,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
   if (config.redis) {
     cluster = await ClusterNode.start({ ...config, redis: config.redis }, { host: config.host, port, tls: Boolean(config.tlsCert) }, desktops);
     router.joinCluster(cluster);
+    manager.joinCluster(cluster);
   }
   const notice = exposureNotice(config, exposure, port);
   if (exposure.kind === 'insecure-no-auth') log.warn({ host: config.host, port }, 'serving without authentication beyond loopback (--insecure-no-auth)');
@@ -83,6 +88,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     async stop() {
       // Stop taking connections first, so nothing new arrives while the open ones are closed.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      manager.stop();
       await cluster?.relays.shutdown();
       await desktops.closeConnections();
       router.close();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IceServerSchema } from '../protocol/index.js';
 import { DesktopNameSchema } from '../cluster/records.js';
 
-const Resolution = z
+export const Resolution = z
   .string()
   .regex(/^\d{2,5}x\d{2,5}$/, 'expected WIDTHxHEIGHT, e.g. 1280x720')
   .transform((s) => {

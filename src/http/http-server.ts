@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
+import { sendJson } from './json-response.js';
 
 /** Takes the WebSocket upgrades: `desktop` is the NAME of `/ws/NAME`, null for plain `/ws`. */
 export interface SignalingEndpoint {
@@ -38,11 +39,8 @@ export interface HttpOptions {
   tls?: { cert: string; key: string } | undefined;
   /** Extra facts for /healthz, e.g. the media pipeline's state. */
   health: () => Record<string, unknown>;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
+  /** Answers `/api/desktops` and `/api/desktops/NAME` for authenticated callers. */
+  desktopsApi?: (req: IncomingMessage, res: ServerResponse, path: string, credentials: Principal) => Promise<void>;
 }
 
 /** One port for everything: the viewer's static files, /healthz, /metrics, and WebSocket upgrades on /ws and /ws/NAME. */
@@ -57,8 +55,13 @@ export function createHttpServer(options: HttpOptions): Server {
         })
       : Promise.resolve(OPEN_PRINCIPAL);
 
+  const unauthorized = (res: ServerResponse, refusal: AuthError): void => {
+    limitCounter.inc({ limit: 'unauthorized' });
+    sendJson(res, 401, { error: 'UNAUTHORIZED', message: refusal.message });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
       return;
@@ -67,14 +70,19 @@ export function createHttpServer(options: HttpOptions): Server {
       if (!options.publicMetrics) {
         const credentials = await authenticate(req);
         if (credentials instanceof AuthError) {
-          limitCounter.inc({ limit: 'unauthorized' });
-          sendJson(res, 401, { error: 'UNAUTHORIZED', message: credentials.message });
+          unauthorized(res, credentials);
           return;
         }
       }
       const text = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
+      return;
+    }
+    if (options.desktopsApi && (path === '/api/desktops' || path.startsWith('/api/desktops/'))) {
+      const credentials = await authenticate(req);
+      if (credentials instanceof AuthError) unauthorized(res, credentials);
+      else await options.desktopsApi(req, res, path, credentials);
       return;
     }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
