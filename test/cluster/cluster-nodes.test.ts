@@ -63,6 +63,10 @@ describe('a cluster of two nodes on Redis: any node serves any desktop', () => {
     assert.equal(a.local_desktops, 1);
     assert.equal(b.local_desktops, 0, 'node B\'s implicit default desktop is its own, not the cluster\'s');
     assert.equal(b.desktops, 1);
+    const metrics = await (await fetch(`${nodeB.url}/metrics`)).text();
+    assert.match(metrics, /^streamgate_cluster_nodes 2$/m);
+    assert.match(metrics, /^streamgate_cluster_desktops\{owner="remote"\} 1$/m);
+    assert.match(metrics, /^streamgate_cluster_registry_ready 1$/m);
   });
 
   test('a browser on node B watches alice (owned by node A), and its input reaches node A\'s X server', async () => {
