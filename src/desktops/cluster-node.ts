@@ -31,7 +31,7 @@ export class ClusterNode {
     const registry = new ClusterRegistry({
       redisUrl: config.redis,
       node: { id, httpUrl, wsUrl: httpUrl.replace(/^http/, 'ws') },
-      load: () => ({ cpu: Math.min(1, loadavg()[0]! / Math.max(1, cpus().length)), viewers: desktops.connectionCount, maxDesktops: config.maxDesktops }),
+      load: () => ({ cpu: Math.min(1, loadavg()[0]! / Math.max(1, cpus().length)), viewers: desktops.connectionCount, maxDesktops: Math.max(0, config.maxDesktops - desktops.unshared) }),
       log,
       ttlMs: config.clusterTtl,
     });

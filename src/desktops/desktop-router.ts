@@ -38,6 +38,7 @@ export class DesktopRouter {
     const name = local?.name ?? desktop!;
     const grant = credentials instanceof AuthError ? credentials : grantFor(credentials, name);
     if (local) {
+      local.touch();
       local.signaling.handleUpgrade(request, socket, head, grant);
       return;
     }

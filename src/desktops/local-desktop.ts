@@ -60,6 +60,11 @@ export class LocalDesktop {
     return this.signaling.connectionCount;
   }
 
+  /** Someone connects: idleness counts again from when they have gone, not from before they came. */
+  touch(): void {
+    this.idleSinceMs = null;
+  }
+
   /** Epoch ms since which nobody is connected, null while someone is; read now. */
   idleSince(now = Date.now()): number | null {
     if (this.viewers > 0) this.idleSinceMs = null;
