@@ -30,6 +30,30 @@ function startNode(redis: RedisServer, id: string, host: string, args: string[])
   return startServer(['--redis', redis.url, '--node-id', id, '--cluster-ttl', String(TTL_MS), '--cluster-secret', SECRET, '--resume-grace', '10000', ...args], {}, { host });
 }
 
+describe('a node started while Redis is down serves its desktops and registers them once Redis is up', () => {
+  let redis: RedisServer;
+  let node: TestServer;
+  after(async () => {
+    await node?.stop();
+    await redis?.cleanup();
+  });
+
+  test('degraded at start, then ready with its desktop claimed', async () => {
+    redis = await startRedisServer();
+    await redis.stop();
+    node = await startNode(redis, 'late', '127.0.0.4', ['--desktop', 'early']);
+    assert.equal((await clusterOf(node)).state, 'degraded');
+    const peer = await WsPeer.open(`${node.wsUrl}/early`, {}, ['streamgate']);
+    assert.equal((await peer.hello()).type, 'welcome', 'its own desktop is served without Redis');
+    peer.close();
+    await redis.restart();
+    await waitUntil('registered with its desktop', async () => {
+      const c = await clusterOf(node);
+      return c.state === 'ready' && c.local_desktops === 1 && c.desktops === 1;
+    }, 20_000);
+  });
+});
+
 describe('a cluster of two nodes on Redis: any node serves any desktop', () => {
   let redis: RedisServer;
   let nodeA: TestServer;
@@ -91,6 +115,15 @@ describe('a cluster of two nodes on Redis: any node serves any desktop', () => {
       await observer.close();
       await page.close();
     }
+  });
+
+  test('the owner counts a relayed client under its own address, which the relay vouches for with the cluster secret', async () => {
+    const peer = await WsPeer.open(`${nodeB.wsUrl}/alice`, { localAddress: '127.0.0.5' }, ['streamgate']);
+    peers.push(peer);
+    await peer.hello({}, 'from-five');
+    const opened = nodeA.logs.filter((l) => l.msg === 'connection open' && l.desktop === 'alice');
+    assert.equal(opened.at(-1)?.remote, '127.0.0.5', 'the owner logs the client\'s address, with the desktop\'s name');
+    peer.close();
   });
 
   test('a session opened through node A resumes through node B', async () => {
