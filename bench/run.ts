@@ -9,7 +9,7 @@
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
  *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
- * Benchmarks: ttff, pageopen, glass, photon, fanout, signaling, encoder, injection, flood, soak; networks only with --only (root).
+ * Benchmarks: ttff, pageopen, glass, photon, fanout, signaling, encoder, injection, flood, soak, cluster; networks only with --only (root).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -19,6 +19,7 @@ import { machineInfo } from './lib/machine.js';
 import { OUT, ROOT } from './lib/paths.js';
 import { loadAverage, machineCpuSeconds, treeCpuSeconds } from './lib/proc.js';
 import { ORDER, renderReport, type StoredResults } from './lib/report.js';
+import { runCluster } from './benchmarks/cluster.js';
 import { runEncoder } from './benchmarks/encoder.js';
 import { runFanout } from './benchmarks/fanout.js';
 import { runFlood } from './benchmarks/flood.js';
@@ -42,6 +43,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
   signaling: runSignaling,
   flood: runFlood,
   soak: runSoak,
+  cluster: runCluster,
 };
 
 /** Benchmarks run only when named with --only: networks needs root (network namespaces). */

@@ -3,28 +3,25 @@ import { VirtualDesktop } from './desktop/index.js';
 import { GstreamerMediaService } from './media/gstreamer-media-service.js';
 import type { PulseCapture } from './audio/pulse-capture.js';
 import type { MediaService, SourceSpec } from './media/types.js';
+import type { MediaFigures } from './media/metrics.js';
 import { X11InputInjector } from './input/index.js';
 import type { InputInjector } from './input/types.js';
 import { logger } from './log.js';
-import { registry } from './metrics.js';
-import { registerMediaMetrics } from './media/metrics.js';
 
 /** What `--source` resolves to: the media service, the input injector where there is a desktop, and how to stop them. */
 export interface RunningSource {
   name: string;
-  media: MediaService;
+  media: MediaService & MediaFigures;
   input: InputInjector | null;
   health(): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
-const log = logger('source');
-
 /**
  * Brings the source up bottom-up: the virtual desktop (Xvfb + app) when asked for, then the media service
  * capturing it (or the test pattern), then X input into the same display.
  */
-export async function startSource(config: Config): Promise<RunningSource> {
+export async function startSource(config: Config, log = logger('source')): Promise<RunningSource> {
   const { width, height } = config.resolution;
   let desktop: VirtualDesktop | null = null;
   let display: string | null = null;
@@ -58,7 +55,6 @@ export async function startSource(config: Config): Promise<RunningSource> {
       iceServers: config.iceServers,
     });
     stops.push(() => media.stop());
-    registerMediaMetrics(registry, media);
     // Xvfb restarted under another number (its old one was taken): capture the new one.
     desktop?.on('display-ready', (ready) => {
       if (spec.kind === 'x11' && ready !== display) {

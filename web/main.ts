@@ -59,9 +59,11 @@ const asked = toCodec(params.get('codec')) ?? toCodec(store.get(KEYS.codec));
 let codec: Codec = asked && playable(asked) ? asked : (CODECS.find(playable) ?? 'H264');
 const preferences = (c: Codec): string[] => [c, ...CODECS.filter((x) => x !== c)];
 const token = params.get('token');
+// `?desktop=NAME` opens that desktop (`/ws/NAME`); without it, the server's default one.
+const desktop = params.get('desktop');
 // With auth on, the page is opened as /?token=…; the same token opens the WebSocket.
 const wsUrl =
-  (params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`) +
+  (params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${desktop ? `/${encodeURIComponent(desktop)}` : ''}`) +
   (token ? `?token=${encodeURIComponent(token)}` : '');
 
 const client = new StreamgateClient({

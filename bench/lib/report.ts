@@ -26,6 +26,7 @@ export const ORDER: { name: string; heading: string }[] = [
   { name: 'injection', heading: 'Input injection' },
   { name: 'flood', heading: 'Flood: one abuser against everyone else' },
   { name: 'soak', heading: 'Soak: churn, control and a flood over time' },
+  { name: 'cluster', heading: 'Cluster: relay cost and desktops per node' },
 ];
 
 function note(name: string): string {

@@ -11,6 +11,8 @@ export interface Principal {
   subject?: string;
   /** Epoch ms after which the credentials stop being valid; the connection is closed then. */
   expiresAt?: number;
+  /** The desktops a JWT's `desktops` claim grants, each with its role; absent, the credentials grant every desktop. */
+  desktops?: Readonly<Record<string, Role>>;
 }
 
 export class AuthError extends Error {
@@ -21,6 +23,18 @@ export interface AuthSettings {
   authToken?: string | undefined;
   jwtSecret?: string | undefined;
   jwtPublicKey?: string | undefined;
+}
+
+/** The `desktops` claim: `{"NAME": "control" | "view", …}`; anything else rejects the token. */
+function desktopsClaim(claim: unknown): Record<string, Role> | undefined {
+  if (claim === undefined) return undefined;
+  if (typeof claim !== 'object' || claim === null || Array.isArray(claim)) throw new AuthError('The token\'s "desktops" claim must map desktop names to "control" or "view".');
+  const grants: Record<string, Role> = Object.create(null) as Record<string, Role>;
+  for (const [name, role] of Object.entries(claim)) {
+    if (role !== 'control' && role !== 'view') throw new AuthError(`The token's role "${String(role)}" for desktop "${name}" is neither "control" nor "view".`);
+    grants[name] = role;
+  }
+  return grants;
 }
 
 /** Everyone is a controller when auth is off (local use). */
@@ -59,7 +73,8 @@ export class Authenticator {
       const { payload } = await jwtVerify(token, key, { algorithms, requiredClaims: ['exp'] });
       const role = payload.role ?? 'view';
       if (role !== 'control' && role !== 'view') throw new AuthError(`The token's role "${String(role)}" is neither "control" nor "view".`);
-      return { role, ...(payload.sub ? { subject: payload.sub } : {}), expiresAt: payload.exp! * 1000 };
+      const desktops = desktopsClaim(payload.desktops);
+      return { role, ...(payload.sub ? { subject: payload.sub } : {}), expiresAt: payload.exp! * 1000, ...(desktops ? { desktops } : {}) };
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new AuthError('The token has expired.');

@@ -1,8 +1,8 @@
 /**
- * Why a cluster operation failed, for the HTTP API to map onto a status: a bad name (400), a name another
- * node owns (409), the registry out of reach (503).
+ * Why a cluster operation failed, for the HTTP API to map onto a status: a bad name (400), no such desktop
+ * (404), a name in use (409), no node with room or the registry out of reach (503).
  */
-export type ClusterErrorKind = 'invalid-name' | 'desktop-taken' | 'registry-unavailable';
+export type ClusterErrorKind = 'invalid-name' | 'not-found' | 'desktop-taken' | 'no-room' | 'registry-unavailable';
 
 export class ClusterError extends Error {
   override name = 'ClusterError';

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
-import { CloseCode, type ErrorCode, type ServerMessage } from '../protocol/index.js';
+import { CloseCode } from '../protocol/index.js';
 import type { Logger } from '../log.js';
 import { relayFailuresCounter, relayedSessionsGauge } from './cluster-metrics.js';
+import { closeDesktopUnavailable } from './desktop-unavailable.js';
 import { relayHeaders } from './relay-headers.js';
 import type { DesktopName, NodeRecord } from './records.js';
 
@@ -35,10 +36,6 @@ export interface SignalingRelayEvents {
 const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
-/** What the client is told when its desktop's node cannot be reached: the desktop, not the node, is what it asked for. */
-const OWNER_LOST: ErrorCode = 'MEDIA_UNAVAILABLE';
-/** The client SDK reconnects after it: the desktop may be back (its node restarted) or placed elsewhere by then. */
-const OWNER_LOST_CLOSE = CloseCode.TRY_AGAIN_LATER;
 /**
  * The client's headers the owner gets: its credentials and, for the owner's logs, its user agent. Nothing
  * else: not Origin (this node checked it; the owner would find it foreign), not the relay headers (a
@@ -48,8 +45,6 @@ const FORWARDED_HEADERS = ['authorization', 'user-agent'] as const;
 
 /** How long a peer has to answer a close frame before its socket is cut. */
 const CLOSE_HANDSHAKE_MS = 2000;
-
-let relayMessageCounter = 0;
 
 /** Codes a close frame may carry (RFC 6455 §7.4): 1005, 1006 and 1015 only ever describe what happened. */
 function sendable(code: number): boolean {
@@ -223,16 +218,7 @@ export class SignalingRelay extends EventEmitter<SignalingRelayEvents> {
     this.upstream.terminate();
     const message = `Desktop "${this.desktop}" is unavailable: its node "${this.ownerId}" ${what}.`;
     this.log.warn({ failure }, message);
-    if (this.client.readyState === WebSocket.OPEN) {
-      const error: ServerMessage = {
-        type: 'error',
-        error: { code: OWNER_LOST, message, details: `desktop=${this.desktop}` },
-        message_id: `relay_${(++relayMessageCounter).toString(36)}`,
-        timestamp: Date.now(),
-      };
-      this.client.send(JSON.stringify(error));
-      this.client.close(OWNER_LOST_CLOSE, `desktop ${this.desktop} unavailable`.slice(0, 120));
-    }
+    closeDesktopUnavailable(this.client, this.desktop, message);
     this.endIfClosed();
   }
 

@@ -1,4 +1,4 @@
-import { once, type EventEmitter } from 'node:events';
+import { once } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions } from 'ws';
@@ -8,7 +8,7 @@ import { SignalingRelay } from './signaling-relay.js';
 
 export interface SignalingRelaysOptions {
   /** Where node departures come from: the ClusterRegistry. */
-  registry: EventEmitter<{ 'node-gone': [nodeId: string] }>;
+  registry: { on(event: 'node-gone', listener: (nodeId: string) => void): unknown };
   nodeId: string;
   /** Signs the client's address for the owner; without it the owner counts this node's address. */
   clusterSecret: string | undefined;

@@ -15,7 +15,7 @@ export class ConfigError extends Error {
  * repeated in an error message. --help shows the schema's default (see `defaultText`), or `defaultIs` where
  * the default is worked out at start, or none.
  */
-const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string; defaultIs?: string; switch?: true; secret?: true }[] = [
+const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string; defaultIs?: string; switch?: true; secret?: true; repeat?: true }[] = [
   { flag: 'host', key: 'host', help: 'address to listen on; beyond loopback a token is required (one is made up unless auth is configured)' },
   { flag: 'port', key: 'port', help: 'HTTP + WebSocket port (0 = any free port)' },
   { flag: 'source', key: 'source', help: 'virtual (own Xvfb desktop) | test (test pattern + tone) | x11 (existing display)' },
@@ -55,6 +55,14 @@ const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string;
   { flag: 'allowed-origins', key: 'allowedOrigins', help: 'extra browser origins allowed to open /ws (comma-separated; * for any)' },
   { flag: 'tls-cert', key: 'tlsCert', help: 'PEM certificate file: serve https and wss' },
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
+  { flag: 'desktop', key: 'desktops', help: 'a named desktop NAME[:APP] (repeatable); /ws/NAME opens it, /ws the first', repeat: true },
+  { flag: 'redis', key: 'redis', help: 'join a cluster through this Redis (redis:// or rediss:// URL)' },
+  { flag: 'node-id', key: 'nodeId', help: 'this node\'s id in the cluster (default: the host name and port)' },
+  { flag: 'advertise-url', key: 'advertiseUrl', help: 'http(s) URL other nodes reach this one at (default: http://HOST:PORT)' },
+  { flag: 'cluster-secret', key: 'clusterSecret', help: 'shared by the nodes: signs the client addresses relays forward' },
+  { flag: 'cluster-ttl', key: 'clusterTtl', help: 'ms a node and its desktops outlive its last heartbeat' },
+  { flag: 'max-desktops', key: 'maxDesktops', help: 'most desktops this node runs' },
+  { flag: 'desktop-idle-timeout', key: 'desktopIdleTimeout', help: 'ms without a viewer after which a desktop created through the API is stopped (0 = never)' },
 ];
 
 const SCHEMA_DEFAULTS = ConfigFields.parse({});
@@ -120,9 +128,15 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .exitOverride()
     // Errors are thrown as ConfigError and printed once, by the caller.
     .configureOutput({ outputError: () => undefined });
+  // Commander names a value after its flag; the config key may differ (--desktop collects `desktops`).
+  const attribute = new Map<string, string>();
   for (const f of FLAGS) {
     const help = `${f.help} (default: ${f.defaultIs ?? defaultText(f.key) ?? 'none'})`;
-    program.addOption(new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, help).env(envName(f.flag)));
+    const option = new Option(`--${f.flag} ${f.switch ? '[value]' : '<value>'}`, help).env(envName(f.flag));
+    // From the command line a repeated flag collects its values; from the environment it is one list.
+    if (f.repeat) option.argParser((value: string, previous: unknown) => (Array.isArray(previous) ? [...(previous as string[]), value] : [value]));
+    attribute.set(f.key, option.attributeName());
+    program.addOption(option);
   }
   try {
     program.parse(argv as string[], { from: 'user' });
@@ -145,10 +159,13 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const merged: Record<string, unknown> = { ...file };
   const origin: Record<string, string> = Object.fromEntries(Object.keys(file).map((k) => [k, `config file ${configPath}`]));
   for (const f of FLAGS) {
-    const value = cli[f.key];
+    const name = attribute.get(f.key)!;
+    const value = cli[name];
     if (value === undefined) continue;
-    merged[f.key] = value;
-    origin[f.key] = program.getOptionValueSource(f.key) === 'env' ? `$${envName(f.flag)}` : 'command line';
+    const fromEnv = program.getOptionValueSource(name) === 'env';
+    // A repeatable flag's environment variable is one comma-separated list.
+    merged[f.key] = f.repeat && fromEnv && Array.isArray(value) ? (value as string[]).flatMap((v) => v.split(',')) : value;
+    origin[f.key] = fromEnv ? `$${envName(f.flag)}` : 'command line';
   }
   if (merged.source === 'x11' && merged.display === undefined && env.DISPLAY) merged.display = env.DISPLAY;
   if (merged.source === 'x11' && merged.audioServer === undefined && env.PULSE_SERVER) merged.audioServer = env.PULSE_SERVER;

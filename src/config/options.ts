@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { IceServerSchema } from '../protocol/index.js';
+import { DesktopNameSchema } from '../cluster/records.js';
 
-const Resolution = z
+export const Resolution = z
   .string()
   .regex(/^\d{2,5}x\d{2,5}$/, 'expected WIDTHxHEIGHT, e.g. 1280x720')
   .transform((s) => {
@@ -35,6 +36,22 @@ const Int = (min: number, max: number) => {
 
 /** One of a few words; the message lists them. */
 const OneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of ${values.join('|')}` });
+
+/**
+ * A named desktop: `NAME` or `NAME:APP` on the command line (APP a command line, as for --app), or
+ * `{"name", "app"}` in the config file; a comma-separated list in STREAMGATE_DESKTOP.
+ */
+const DesktopSpec = z.preprocess((value) => {
+  if (typeof value !== 'string') return value;
+  const colon = value.indexOf(':');
+  return colon < 0 ? { name: value.trim() } : { name: value.slice(0, colon).trim(), app: value.slice(colon + 1).trim() };
+}, z.strictObject({ name: DesktopNameSchema, app: z.string().min(1).optional() }));
+export type DesktopSpec = z.output<typeof DesktopSpec>;
+
+const DesktopSpecs = z
+  .preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(DesktopSpec))
+  .refine((specs) => new Set(specs.map((s) => s.name)).size === specs.length, { message: 'each desktop name may be given once' });
+
 
 /** A switch: `true`/`false` from the environment or a file, and true when given on the command line alone. */
 const Switch = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
@@ -87,6 +104,14 @@ export const ConfigFields = z.strictObject({
     .default([]),
   tlsCert: z.string().min(1).optional(),
   tlsKey: z.string().min(1).optional(),
+  desktops: DesktopSpecs.default([]),
+  redis: z.string().regex(/^rediss?:\/\//, 'expected a Redis URL like redis://host:6379').optional(),
+  nodeId: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'a node id is 1 to 128 characters: A-Z, a-z, 0-9, "_", "." and "-"').optional(),
+  advertiseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  clusterSecret: z.string().min(16, 'use at least 16 characters').optional(),
+  clusterTtl: Int(1000, 3_600_000).default(15_000),
+  maxDesktops: Int(1, 10_000).default(16),
+  desktopIdleTimeout: Int(0, 2_147_483_647).default(0),
 });
 
 export const ConfigSchema = ConfigFields
@@ -101,6 +126,10 @@ export const ConfigSchema = ConfigFields
   .refine((c) => !(c.insecureNoAuth && (c.authToken || c.jwtSecret || c.jwtPublicKey)), {
     message: 'auth is configured: --insecure-no-auth would contradict it',
     path: ['insecureNoAuth'],
+  })
+  .refine((c) => !(c.source === 'x11' && c.desktops.length > 0), {
+    message: '--source x11 streams one existing display: named desktops need --source virtual (or test)',
+    path: ['desktops'],
   })
   .transform((c) => ({
     ...c,

@@ -5,14 +5,32 @@ import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { limitCounter, registry } from '../metrics.js';
 import type { Logger } from '../log.js';
-import type { SignalingServer } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
+import { sendJson } from './json-response.js';
+
+/** Takes the WebSocket upgrades: `desktop` is the NAME of `/ws/NAME`, null for plain `/ws`. */
+export interface SignalingEndpoint {
+  readonly connectionCount: number;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credentials: Principal | AuthError, desktop: string | null): void;
+}
+
+/** `/ws` or `/ws/NAME` (NAME percent-decoded); null for any other path. */
+function signalingPath(path: string): { desktop: string | null } | null {
+  if (path === '/ws') return { desktop: null };
+  const match = /^\/ws\/([^/]+)$/.exec(path);
+  if (!match) return null;
+  try {
+    return { desktop: decodeURIComponent(match[1]!) };
+  } catch {
+    return null;
+  }
+}
 
 export interface HttpOptions {
   webRoot: string;
-  signaling: SignalingServer;
+  signaling: SignalingEndpoint;
   log: Logger;
   /** Null when auth is off. */
   authenticator: Authenticator | null;
@@ -21,14 +39,11 @@ export interface HttpOptions {
   tls?: { cert: string; key: string } | undefined;
   /** Extra facts for /healthz, e.g. the media pipeline's state. */
   health: () => Record<string, unknown>;
+  /** Answers `/api/desktops` and `/api/desktops/NAME` for authenticated callers. */
+  desktopsApi?: (req: IncomingMessage, res: ServerResponse, path: string, credentials: Principal) => Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-  res.end(JSON.stringify(body));
-}
-
-/** One port for everything: the viewer's static files, /healthz, /metrics, and WebSocket upgrades on /ws. */
+/** One port for everything: the viewer's static files, /healthz, /metrics, and WebSocket upgrades on /ws and /ws/NAME. */
 export function createHttpServer(options: HttpOptions): Server {
   const serveStatic = sirv(options.webRoot, { dev: false, etag: true, gzip: false, single: false });
   const { authenticator } = options;
@@ -40,8 +55,13 @@ export function createHttpServer(options: HttpOptions): Server {
         })
       : Promise.resolve(OPEN_PRINCIPAL);
 
+  const unauthorized = (res: ServerResponse, refusal: AuthError): void => {
+    limitCounter.inc({ limit: 'unauthorized' });
+    sendJson(res, 401, { error: 'UNAUTHORIZED', message: refusal.message });
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
       return;
@@ -50,14 +70,19 @@ export function createHttpServer(options: HttpOptions): Server {
       if (!options.publicMetrics) {
         const credentials = await authenticate(req);
         if (credentials instanceof AuthError) {
-          limitCounter.inc({ limit: 'unauthorized' });
-          sendJson(res, 401, { error: 'UNAUTHORIZED', message: credentials.message });
+          unauthorized(res, credentials);
           return;
         }
       }
       const text = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
+      return;
+    }
+    if (options.desktopsApi && (path === '/api/desktops' || path.startsWith('/api/desktops/'))) {
+      const credentials = await authenticate(req);
+      if (credentials instanceof AuthError) unauthorized(res, credentials);
+      else await options.desktopsApi(req, res, path, credentials);
       return;
     }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
@@ -77,8 +102,9 @@ export function createHttpServer(options: HttpOptions): Server {
 
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => undefined);
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== '/ws') {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const signalingTarget = signalingPath(path);
+    if (!signalingTarget) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
       return;
     }
@@ -89,7 +115,7 @@ export function createHttpServer(options: HttpOptions): Server {
       return;
     }
     authenticate(req).then(
-      (credentials) => options.signaling.handleUpgrade(req, socket, head, credentials),
+      (credentials) => options.signaling.handleUpgrade(req, socket, head, credentials, signalingTarget.desktop),
       (err: unknown) => {
         options.log.error({ err }, 'credential check failed');
         socket.destroy();

@@ -6,6 +6,7 @@ import pLimit from 'p-limit';
 import { connectionsGauge, limitCounter } from '../metrics.js';
 import { AuthError, type Principal } from '../auth/authenticator.js';
 import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
+import { relayedClientAddress } from '../cluster/relay-headers.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
 import { InputControl } from './input-control.js';
@@ -22,6 +23,13 @@ const OVERSIZE_READ_CAP = 64 * 1024 * 1024;
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** setTimeout's limit; credentials valid for longer are simply not timed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token itself when another will do. */
+export function chooseSubprotocol(protocols: Set<string>): string | false {
+  if (protocols.has('streamgate')) return 'streamgate';
+  for (const p of protocols) if (p.startsWith(BEARER_PROTOCOL_PREFIX)) return p;
+  return false;
+}
 
 /**
  * The WebSocket endpoint: accepts upgrades on /ws, owns every Connection, runs liveness,
@@ -56,12 +64,7 @@ export class SignalingServer {
       // never handled in one synchronous loop, so one peer's burst delays another's message by one frame at most.
       // While a connection waits for its turn its receiver holds the socket's data and ws stops reading it.
       allowSynchronousEvents: false,
-      // Browsers fail the handshake unless one offered subprotocol is echoed; never echo the token itself when another will do.
-      handleProtocols: (protocols) => {
-        if (protocols.has('streamgate')) return 'streamgate';
-        for (const p of protocols) if (p.startsWith(BEARER_PROTOCOL_PREFIX)) return p;
-        return false;
-      },
+      handleProtocols: chooseSubprotocol,
     });
     const { heartbeatInterval, livenessTimeout } = ctx.config;
     const sweepEvery = Math.max(50, Math.min(heartbeatInterval, Math.floor(livenessTimeout / 3)));
@@ -87,7 +90,8 @@ export class SignalingServer {
 
   private accept(ws: WebSocket, request: IncomingMessage, credentials: Principal | AuthError): void {
     const id = `c${(++this.nextId).toString(36)}`;
-    const remoteAddress = request.socket.remoteAddress ?? 'unknown';
+    // A client relayed by another node of the cluster counts under its own address when that node vouches for it.
+    const remoteAddress = relayedClientAddress(request, this.ctx.config.clusterSecret) ?? request.socket.remoteAddress ?? 'unknown';
     const log = this.ctx.log.child({ conn: id });
     const { config } = this.ctx;
     const connection = new Connection(ws, {
@@ -127,7 +131,8 @@ export class SignalingServer {
     connection.principal = credentials;
     this.perAddress.set(remoteAddress, fromAddress + 1);
     this.connections.add(connection);
-    connectionsGauge.set(this.connections.size);
+    // Each desktop has its own server: the gauge counts all of them.
+    connectionsGauge.inc();
     // A WebSocket that never says hello would hold its slot (--max-peers, per address) until the liveness
     // timeout, and for ever if its library answers pings as every library does.
     const helloDeadline = setTimeout(() => {
@@ -148,7 +153,7 @@ export class SignalingServer {
 
   private onClose(connection: Connection, code: number, reason: string): void {
     if (!this.connections.delete(connection)) return;
-    connectionsGauge.set(this.connections.size);
+    connectionsGauge.dec();
     const left = (this.perAddress.get(connection.remoteAddress) ?? 1) - 1;
     if (left > 0) this.perAddress.set(connection.remoteAddress, left);
     else this.perAddress.delete(connection.remoteAddress);

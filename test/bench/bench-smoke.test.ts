@@ -35,7 +35,7 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 450_0
     const out = JSON.parse(text) as QuickResults;
     assert.deepEqual(out.failures, [], `benchmarks failed:\n${out.failures.join('\n')}\n--- stderr ---\n${stderr.slice(-4000)}`);
     const byName = new Map(out.results.map((r) => [r.name, r]));
-    assert.deepEqual([...byName.keys()].sort(), ['encoder', 'fanout', 'flood', 'glass', 'injection', 'pageopen', 'photon', 'signaling', 'soak', 'ttff']);
+    assert.deepEqual([...byName.keys()].sort(), ['cluster', 'encoder', 'fanout', 'flood', 'glass', 'injection', 'pageopen', 'photon', 'signaling', 'soak', 'ttff']);
     for (const r of out.results) {
       assert.ok(r.markdown.includes('|'), `${r.name}: a table`);
       for (const c of r.charts) assert.ok(c.bytes > 200, `${r.name}: chart ${c.file} drawn`);
@@ -60,6 +60,8 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 450_0
     assert.ok(f('flood').windows.slice(1).every((w: any) => w.flood.bytesSent > 0 && finite(w.serverCpu)), 'flood: the flood ran against both servers');
     assert.ok(f('soak').samples.length >= 5 && f('soak').samples.every((s: any) => finite(s.rssMiB) && finite(s.fds)), 'soak: sampled throughout');
     assert.ok(finite(f('soak').slopesPerMinute.rssMiB), 'soak: slopes stated');
+    assert.ok(f('cluster').relay.relayed.n > 0 && finite(f('cluster').relay.ratio), 'cluster: direct and relayed round trips measured');
+    assert.ok(f('cluster').desktops.length === 2 && f('cluster').desktops.every((s: any) => finite(s.cpuPerDesktop) && s.rssPerDesktopMiB > 0), 'cluster: desktops per node measured');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

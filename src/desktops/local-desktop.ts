@@ -1,0 +1,94 @@
+import type { Config } from '../config/options.js';
+import { logger } from '../log.js';
+import type { ScreenSize } from '../desktop/screen-size.js';
+import { SignalingServer } from '../signaling/signaling-server.js';
+import { startSource, type RunningSource } from '../source.js';
+
+/** What makes one desktop differ from the server's settings. */
+export interface DesktopSettings {
+  name: string;
+  /** Command line run inside (as --app); the server's --app when absent. */
+  app?: string | undefined;
+  resolution?: ScreenSize | undefined;
+  /** Created through the desktops API: stopped when idle, deleted through the API. */
+  onDemand: boolean;
+  /** Known to the cluster under its name; the implicit `default` desktop of a node without --desktop is not. */
+  shared: boolean;
+}
+
+/** What the desktops API and /healthz say about a desktop. */
+export interface DesktopSummary {
+  name: string;
+  app: string;
+  resolution: string;
+  viewers: number;
+  onDemand: boolean;
+  /** Epoch ms since which nobody is connected; null while someone is. */
+  idleSince: number | null;
+  /** The X display it shows, where there is one. */
+  display?: string;
+}
+
+/**
+ * One desktop of this node, with everything of its own: its source (Xvfb, app, audio, encoders, input)
+ * and its signaling endpoint (sessions, input control, limits). Its logs carry its name.
+ */
+export class LocalDesktop {
+  private idleSinceMs: number | null = Date.now();
+
+  private constructor(
+    readonly settings: DesktopSettings,
+    readonly config: Config,
+    readonly source: RunningSource,
+    readonly signaling: SignalingServer,
+  ) {}
+
+  static async start(base: Config, settings: DesktopSettings): Promise<LocalDesktop> {
+    const config: Config = { ...base, app: settings.app ?? base.app, resolution: settings.resolution ?? base.resolution };
+    const desktop = settings.name;
+    const source = await startSource(config, logger('source', { desktop }));
+    const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling', { desktop }), sourceName: source.name });
+    logger('desktops', { desktop }).info({ app: config.source === 'virtual' ? config.app : undefined, source: config.source, resolution: `${config.resolution.width}x${config.resolution.height}` }, 'desktop started');
+    return new LocalDesktop(settings, config, source, signaling);
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  get viewers(): number {
+    return this.signaling.connectionCount;
+  }
+
+  /** Someone connects: idleness counts again from when they have gone, not from before they came. */
+  touch(): void {
+    this.idleSinceMs = null;
+  }
+
+  /** Epoch ms since which nobody is connected, null while someone is; read now. */
+  idleSince(now = Date.now()): number | null {
+    if (this.viewers > 0) this.idleSinceMs = null;
+    else this.idleSinceMs ??= now;
+    return this.idleSinceMs;
+  }
+
+  summary(): DesktopSummary {
+    const { width, height } = this.config.resolution;
+    const { display } = this.source.health();
+    return {
+      name: this.name,
+      app: this.config.app,
+      resolution: `${width}x${height}`,
+      viewers: this.viewers,
+      onDemand: this.settings.onDemand,
+      idleSince: this.idleSince(),
+      ...(typeof display === 'string' ? { display } : {}),
+    };
+  }
+
+  /** Closes its connections (GOING_AWAY), then stops its source. */
+  async stop(): Promise<void> {
+    await this.signaling.shutdown();
+    await this.source.stop();
+  }
+}
