@@ -21,7 +21,9 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   });
 }
 
-const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** A setting's flag: its key in kebab case, except where one flag given many times fills a list. */
+const REPEATED_FLAG: Record<string, string> = { desktops: 'desktop' };
+const kebab = (key: string): string => REPEATED_FLAG[key] ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** The --help entry of each option: from its flag to the next option (commander wraps long ones). */
 function helpEntries(help: string): Map<string, string> {
