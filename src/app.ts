@@ -8,6 +8,8 @@ import { logger } from './log.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 import { startSource } from './source.js';
 import { Authenticator } from './auth/authenticator.js';
+import { janusOffloadFor, registerJanusMetrics } from './janus/index.js';
+import { registry } from './metrics.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
@@ -24,7 +26,17 @@ export async function startApp(given: Config): Promise<RunningApp> {
   const log = logger('app');
   const { config, exposure } = secureByDefault(given);
   const source = await startSource(config);
-  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
+  // With --janus, view-only viewers beyond --max-local-viewers are served by Janus (docs/janus.md).
+  const offload = await janusOffloadFor(config, source.media).catch(async (err: unknown) => {
+    await source.stop();
+    throw err;
+  });
+  if (offload) registerJanusMetrics(registry, offload);
+  const stopMedia = async (): Promise<void> => {
+    await offload?.stop();
+    await source.stop();
+  };
+  const signaling = new SignalingServer({ config, media: offload ?? source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     signaling,
@@ -41,7 +53,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (err) {
-    await source.stop();
+    await stopMedia();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -60,7 +72,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
       await signaling.shutdown();
       server.closeAllConnections();
       await closed;
-      await source.stop();
+      await stopMedia();
     },
   };
 }

@@ -50,6 +50,13 @@ const FLAGS: { flag: string; key: string; help: string; default?: string; switch
   { flag: 'allowed-origins', key: 'allowedOrigins', help: 'extra browser origins allowed to open /ws (comma-separated; * for any)' },
   { flag: 'tls-cert', key: 'tlsCert', help: 'PEM certificate file: serve https and wss' },
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
+  { flag: 'janus', key: 'janus', help: 'serve view-only viewers through these Janus gateways (comma-separated HTTP API URLs, e.g. http://127.0.0.1:8088/janus)' },
+  { flag: 'janus-admin', key: 'janusAdmin', help: 'admin API URL of each --janus gateway, same order (for per-viewer figures in stats)' },
+  { flag: 'janus-api-secret', key: 'janusApiSecret', help: 'api_secret of the --janus gateways' },
+  { flag: 'janus-admin-key', key: 'janusAdminKey', help: 'admin_key of their streaming plugin (needed to create mountpoints)' },
+  { flag: 'janus-admin-secret', key: 'janusAdminSecret', help: 'admin_secret of their admin API (--janus-admin)' },
+  { flag: 'max-local-viewers', key: 'maxLocalViewers', help: 'with --janus: view-only viewers beyond this many local ones go to Janus (0 = all of them)', default: '50' },
+  { flag: 'janus-fallback', key: 'janusFallback', help: 'when a Janus goes away, its viewers move to local fan-out (local) or are told MEDIA_UNAVAILABLE until it is back (tell)', default: 'local' },
 ];
 
 function envName(flag: string): string {

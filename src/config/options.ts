@@ -29,6 +29,10 @@ const IceServers = z.preprocess((value) => {
 
 const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A comma-separated list from a flag or the environment; an array from a config file. */
+const CommaList = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(item));
+
 /** A switch: `true`/`false` from the environment or a file, and true when given on the command line alone. */
 const Switch = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
 
@@ -74,6 +78,17 @@ export const ConfigSchema = z
       .default([]),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    janus: CommaList(z.string().url()).default([]),
+    janusAdmin: CommaList(z.string().url()).default([]),
+    janusApiSecret: z.string().min(1).optional(),
+    janusAdminKey: z.string().min(1).optional(),
+    janusAdminSecret: z.string().min(1).optional(),
+    maxLocalViewers: Int(0, 1_000_000).default(50),
+    janusFallback: z.enum(['local', 'tell']).default('local'),
+  })
+  .refine((c) => c.janusAdmin.length === 0 || c.janusAdmin.length === c.janus.length, {
+    message: '--janus-admin names one admin URL per --janus URL, in the same order',
+    path: ['janusAdmin'],
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: '--tls-cert and --tls-key go together',
