@@ -75,6 +75,8 @@ export class JanusTarget extends EventEmitter<TargetEvents> {
     private readonly encoders: EncoderHost,
   ) {
     super();
+    // Every viewer served here listens for down/up: hundreds of listeners are the point, not a leak.
+    this.setMaxListeners(0);
     this.log = logger('janus.target', { janus: options.url });
     this.admin = options.admin ? new JanusAdmin({ url: options.admin.url, adminSecret: options.admin.secret }) : undefined;
     gateway.on('down', (err) => {
