@@ -27,6 +27,10 @@ export class JanusViewer extends EventEmitter<ViewerEvents> implements MediaView
   private offerSdp: string | undefined;
   private offerOutstanding = false;
   private answered = false;
+  /** The mids the current handle's offer carries. */
+  private mids = '';
+  /** The outstanding offer repeats the live connection's: its answer changes nothing on Janus's side. */
+  private repeated = false;
   private pendingCandidates: IceCandidate[] = [];
   private state = 'new';
   private slowlinks = 0;
@@ -64,12 +68,14 @@ export class JanusViewer extends EventEmitter<ViewerEvents> implements MediaView
       if (!handle || !this.offerOutstanding || this.offerSdp === undefined) throw new MediaError('NO_ACTIVE_SESSION', 'there is no offer to answer');
       const problem = answerProblem(this.offerSdp, sdp);
       if (problem) throw new MediaError('INVALID_SDP', 'the answer does not fit the offer', problem);
+      this.offerOutstanding = false;
+      if (this.repeated) return;
       try {
         await handle.start(sdp);
       } catch (err) {
+        this.offerOutstanding = true;
         throw new MediaError('INVALID_SDP', 'Janus rejected the answer', (err as Error).message);
       }
-      this.offerOutstanding = false;
       this.answered = true;
       const queued = this.pendingCandidates;
       this.pendingCandidates = [];
@@ -138,6 +144,15 @@ export class JanusViewer extends EventEmitter<ViewerEvents> implements MediaView
     if (!target.isUp) throw new MediaError('MEDIA_UNAVAILABLE', `the Janus gateway ${target.url} is not reachable; it is being reconnected`);
     const mountpoint = codec ?? target.codecs[0];
     if (!mountpoint) throw new MediaError('MEDIA_UNAVAILABLE', 'no video encoder is available, and audio rides on a video mountpoint');
+    const mids = [...(codec ? [VIDEO_MID] : []), ...(request.audio ? [AUDIO_MID] : [])];
+    // The same request again on a live connection (a resumed client asking anew): Janus's next offer would carry
+    // the same DTLS fingerprint, so the client would renegotiate its connection against a new Janus PeerConnection
+    // that waits for a DTLS handshake which never comes. The current offer stands instead.
+    if (this.handle && this.offerSdp !== undefined && this.state === 'connected' && this.joined === mountpoint && this.mids === mids.join()) {
+      this.offerOutstanding = true;
+      this.repeated = true;
+      return { sdp: this.offerSdp, codec };
+    }
     // Each offer is a new Janus PeerConnection (a new handle): Janus's streaming plugin has no renegotiation of ours to offer.
     this.dropHandle();
     if (this.joined !== mountpoint) {
@@ -148,7 +163,6 @@ export class JanusViewer extends EventEmitter<ViewerEvents> implements MediaView
     const handle = await target.viewerHandle();
     this.handle = handle;
     this.listen(handle, mountpoint);
-    const mids = [...(codec ? [VIDEO_MID] : []), ...(request.audio ? [AUDIO_MID] : [])];
     let sdp: string;
     try {
       sdp = await handle.watch(target.mountpointId(mountpoint), mids);
@@ -160,7 +174,9 @@ export class JanusViewer extends EventEmitter<ViewerEvents> implements MediaView
       throw new MediaError('NO_ACTIVE_SESSION', 'the media session is closed');
     }
     this.offerSdp = sdp;
+    this.mids = mids.join();
     this.offerOutstanding = true;
+    this.repeated = false;
     this.answered = false;
     this.pendingCandidates = [];
     return { sdp, codec };

@@ -153,4 +153,16 @@ describe('with --janus-fallback tell, a Janus viewer is told MEDIA_UNAVAILABLE a
     await framesAdvance(page, 30, 45_000);
     assert.equal(servedBy(await sessionStats(page)), 'janus');
   });
+
+  test('asking again for an offer keeps the live Janus connection', async () => {
+    const { server, browser } = parts;
+    const page = await openViewer(browser, server.url);
+    await framesAdvance(page, 15, 45_000);
+    const before = await selectedRemote(page);
+    await page.evaluate(() => window.streamgate.client.requestOffer());
+    await framesAdvance(page, 30, 45_000);
+    assert.deepEqual(await selectedRemote(page), before, 'the same connection to Janus');
+    assert.deepEqual((await viewerFigures(page)).errors, []);
+    assert.equal(servedBy(await sessionStats(page)), 'janus');
+  });
 });
