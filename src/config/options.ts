@@ -73,9 +73,7 @@ export const ConfigSchema = z
     jwtPublicKey: z.string().min(1).optional(),
     publicMetrics: Switch.default(false),
     insecureNoAuth: Switch.default(false),
-    allowedOrigins: z
-      .preprocess((v) => (typeof v === 'string' ? v.split(',').map((o) => o.trim()).filter(Boolean) : v), z.array(z.string()))
-      .default([]),
+    allowedOrigins: CommaList(z.string()).default([]),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     janus: CommaList(z.string().url()).default([]),
