@@ -9,7 +9,7 @@
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
  *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
- * Benchmarks: ttff, pageopen, glass, photon, fanout, signaling, encoder, injection, flood, soak, cluster; networks only with --only (root).
+ * Benchmarks: ttff, pageopen, glass, photon, fanout, audience, signaling, encoder, injection, flood, soak, cluster; networks only with --only (root).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -20,6 +20,7 @@ import { OUT, ROOT } from './lib/paths.js';
 import { loadAverage, machineCpuSeconds, treeCpuSeconds } from './lib/proc.js';
 import { ORDER, renderReport, type StoredResults } from './lib/report.js';
 import { runCluster } from './benchmarks/cluster.js';
+import { runAudience } from './benchmarks/audience.js';
 import { runEncoder } from './benchmarks/encoder.js';
 import { runFanout } from './benchmarks/fanout.js';
 import { runFlood } from './benchmarks/flood.js';
@@ -40,6 +41,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
   glass: runGlass,
   photon: runPhoton,
   fanout: runFanout,
+  audience: runAudience,
   signaling: runSignaling,
   flood: runFlood,
   soak: runSoak,

@@ -43,6 +43,8 @@ export interface FanoutStep {
   kbpsPerViewer: number;
   lost: number;
   maxFrameGapMs: number;
+  /** CPU % of the extra process groups the caller asked to be measured (e.g. a Janus), by name. */
+  extraCpu: Record<string, number>;
 }
 
 export interface FanoutOptions {
@@ -50,7 +52,15 @@ export interface FanoutOptions {
   codec?: string;
 }
 
-export async function measureFanout(ctx: BenchContext, server: BenchServer, counts: number[], codec: string, warmupMs: number, measureMs: number): Promise<FanoutStep[]> {
+export async function measureFanout(
+  ctx: BenchContext,
+  server: BenchServer,
+  counts: number[],
+  codec: string,
+  warmupMs: number,
+  measureMs: number,
+  extraGroups: Record<string, () => number[]> = {},
+): Promise<FanoutStep[]> {
   const procs: Child[] = [];
   const load: number[] = [];
   const steps: FanoutStep[] = [];
@@ -80,6 +90,7 @@ export async function measureFanout(ctx: BenchContext, server: BenchServer, coun
         server: () => [server.pid],
         worker: () => workerPids(server.pid),
         viewers: () => procs.map((p) => p.pid),
+        ...extraGroups,
       }).start();
       await sleep(measureMs);
       const cpu = sampler.stop();
@@ -103,6 +114,7 @@ export async function measureFanout(ctx: BenchContext, server: BenchServer, coun
         kbpsPerViewer: summarize(reports.map((r) => (r.bytes * 8) / 1000 / seconds)).p50,
         lost: reports.reduce((a, r) => a + r.lost, 0),
         maxFrameGapMs: Math.max(0, ...reports.map((r) => r.maxFrameGapMs)),
+        extraCpu: Object.fromEntries(Object.keys(extraGroups).map((name) => [name, cpu.groups[name]!.cpuPercent])),
       });
     }
   } finally {

@@ -21,6 +21,7 @@ export const ORDER: { name: string; heading: string }[] = [
   { name: 'glass', heading: 'Glass-to-glass latency' },
   { name: 'photon', heading: 'Input-to-photon latency' },
   { name: 'fanout', heading: 'Fan-out: viewers of one stream' },
+  { name: 'audience', heading: 'Audience: werift fan-out vs Janus' },
   { name: 'signaling', heading: 'Signaling load' },
   { name: 'encoder', heading: 'Encoder CPU, desktop content' },
   { name: 'injection', heading: 'Input injection' },

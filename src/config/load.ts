@@ -63,6 +63,13 @@ const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string;
   { flag: 'cluster-ttl', key: 'clusterTtl', help: 'ms a node and its desktops outlive its last heartbeat' },
   { flag: 'max-desktops', key: 'maxDesktops', help: 'most desktops this node runs' },
   { flag: 'desktop-idle-timeout', key: 'desktopIdleTimeout', help: 'ms without a viewer after which a desktop created through the API is stopped (0 = never)' },
+  { flag: 'janus', key: 'janus', help: 'serve view-only viewers through these Janus gateways (comma-separated HTTP API URLs, e.g. http://127.0.0.1:8088/janus)' },
+  { flag: 'janus-admin', key: 'janusAdmin', help: 'admin API URL of each --janus gateway, same order (for per-viewer figures in stats)' },
+  { flag: 'janus-api-secret', key: 'janusApiSecret', help: 'api_secret of the --janus gateways' },
+  { flag: 'janus-admin-key', key: 'janusAdminKey', help: 'admin_key of their streaming plugin (needed to create mountpoints)' },
+  { flag: 'janus-admin-secret', key: 'janusAdminSecret', help: 'admin_secret of their admin API (--janus-admin)' },
+  { flag: 'max-local-viewers', key: 'maxLocalViewers', help: 'with --janus: view-only viewers beyond this many local ones go to Janus (0 = all of them)' },
+  { flag: 'janus-fallback', key: 'janusFallback', help: 'when a Janus goes away, its viewers move to local fan-out (local) or are told MEDIA_UNAVAILABLE until it is back (tell)' },
 ];
 
 const SCHEMA_DEFAULTS = ConfigFields.parse({});

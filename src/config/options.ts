@@ -52,6 +52,9 @@ const DesktopSpecs = z
   .preprocess((v) => (typeof v === 'string' ? v.split(',') : v), z.array(DesktopSpec))
   .refine((specs) => new Set(specs.map((s) => s.name)).size === specs.length, { message: 'each desktop name may be given once' });
 
+/** A comma-separated list from a flag or the environment; an array from a config file. */
+const CommaList = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(item));
 
 /** A switch: `true`/`false` from the environment or a file, and true when given on the command line alone. */
 const Switch = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean({ error: 'expected true or false' }));
@@ -112,9 +115,20 @@ export const ConfigFields = z.strictObject({
   clusterTtl: Int(1000, 3_600_000).default(15_000),
   maxDesktops: Int(1, 10_000).default(16),
   desktopIdleTimeout: Int(0, 2_147_483_647).default(0),
+  janus: CommaList(z.string().url()).default([]),
+  janusAdmin: CommaList(z.string().url()).default([]),
+  janusApiSecret: z.string().min(1).optional(),
+  janusAdminKey: z.string().min(1).optional(),
+  janusAdminSecret: z.string().min(1).optional(),
+  maxLocalViewers: Int(0, 1_000_000).default(50),
+  janusFallback: OneOf(['local', 'tell']).default('local'),
 });
 
 export const ConfigSchema = ConfigFields
+  .refine((c) => c.janusAdmin.length === 0 || c.janusAdmin.length === c.janus.length, {
+    message: '--janus-admin names one admin URL per --janus URL, in the same order',
+    path: ['janusAdmin'],
+  })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: '--tls-cert and --tls-key go together',
     path: ['tlsCert'],

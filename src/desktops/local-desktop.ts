@@ -1,6 +1,8 @@
 import type { Config } from '../config/options.js';
 import { logger } from '../log.js';
 import type { ScreenSize } from '../desktop/screen-size.js';
+import { janusOffloadFor, registerJanusMetrics, type JanusOffload } from '../janus/index.js';
+import { registry } from '../metrics.js';
 import { SignalingServer } from '../signaling/signaling-server.js';
 import { startSource, type RunningSource } from '../source.js';
 
@@ -41,15 +43,27 @@ export class LocalDesktop {
     readonly config: Config,
     readonly source: RunningSource,
     readonly signaling: SignalingServer,
+    private readonly offload: JanusOffload | undefined,
   ) {}
 
-  static async start(base: Config, settings: DesktopSettings): Promise<LocalDesktop> {
+  /**
+   * `janus`: this desktop's view-only audience beyond --max-local-viewers goes to the --janus gateways. Only
+   * one desktop of a node may use them: its mountpoints have fixed ids (docs/janus.md).
+   */
+  static async start(base: Config, settings: DesktopSettings, janus = false): Promise<LocalDesktop> {
     const config: Config = { ...base, app: settings.app ?? base.app, resolution: settings.resolution ?? base.resolution };
     const desktop = settings.name;
     const source = await startSource(config, logger('source', { desktop }));
-    const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling', { desktop }), sourceName: source.name });
+    const offload = janus
+      ? await janusOffloadFor(config, source.media).catch(async (err: unknown) => {
+          await source.stop();
+          throw err;
+        })
+      : undefined;
+    if (offload) registerJanusMetrics(registry, offload);
+    const signaling = new SignalingServer({ config, media: offload ?? source.media, input: source.input, log: logger('signaling', { desktop }), sourceName: source.name });
     logger('desktops', { desktop }).info({ app: config.source === 'virtual' ? config.app : undefined, source: config.source, resolution: `${config.resolution.width}x${config.resolution.height}` }, 'desktop started');
-    return new LocalDesktop(settings, config, source, signaling);
+    return new LocalDesktop(settings, config, source, signaling, offload);
   }
 
   get name(): string {
@@ -89,6 +103,7 @@ export class LocalDesktop {
   /** Closes its connections (GOING_AWAY), then stops its source. */
   async stop(): Promise<void> {
     await this.signaling.shutdown();
+    await this.offload?.stop();
     await this.source.stop();
   }
 }

@@ -31,7 +31,7 @@ export class LocalDesktops {
       ? config.desktops.map((d) => ({ name: d.name, app: d.app, onDemand: false, shared: true }))
       : [{ name: DEFAULT_DESKTOP, onDemand: false, shared: false }];
     const [first, ...rest] = specs;
-    const desktops = new LocalDesktops(config, await LocalDesktop.start(config, first!));
+    const desktops = new LocalDesktops(config, await LocalDesktop.start(config, first!, true));
     try {
       for (const spec of rest) await desktops.add(spec);
     } catch (err) {

@@ -7,3 +7,5 @@ export { AUDIO_MID, VIDEO_MID, type MountpointSpec } from './mountpoint-spec.js'
 export { RtpForwarder } from './rtp-forwarder.js';
 export { StreamingHandle, type CreatedMountpoint, type StreamingEvents, type TrickleCandidate } from './streaming-handle.js';
 export type { MountpointInfo, MountpointSummary } from './streaming-replies.js';
+export { JanusOffload, janusOffloadFor, type JanusOffloadOptions } from './janus-offload.js';
+export { registerJanusMetrics } from './janus-metrics.js';

@@ -5,6 +5,7 @@ import type { JanusError } from './janus-error.js';
 import { JanusSession, type JanusSessionOptions } from './janus-session.js';
 import type { MountpointSpec } from './mountpoint-spec.js';
 import { StreamingHandle, type CreatedMountpoint } from './streaming-handle.js';
+import type { MountpointInfo } from './streaming-replies.js';
 
 const log = logger('janus.gateway');
 
@@ -64,6 +65,16 @@ export class JanusGateway extends EventEmitter<GatewayEvents> {
 
   get isUp(): boolean {
     return !this.session.isGone;
+  }
+
+  /** The current session's id (the admin API names a viewer by session and handle). */
+  get sessionId(): number {
+    return this.session.id;
+  }
+
+  /** Janus's own view of a mountpoint of ours: its viewers, and when RTP last arrived per stream. */
+  info(id: number): Promise<MountpointInfo> {
+    return this.admin.info(id);
   }
 
   /** Where Janus listens for the mountpoint's media, by id. */

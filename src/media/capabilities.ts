@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { VideoCodec } from './types.js';
+import { MediaError, type OfferRequest, type VideoCodec } from './types.js';
 
 /** What the installed GStreamer can do, probed once when the service starts. */
 export interface Capabilities {
@@ -47,4 +47,21 @@ export function pickCodec(preferences: readonly string[], available: readonly Vi
     if (match) return match;
   }
   return undefined;
+}
+
+/**
+ * The video codec an offer for `request` carries (null for an audio-only one). Throws the MediaError signaling
+ * sends when no requested codec is available, or audio is asked for and there is no Opus encoder.
+ */
+export function offerCodec(request: OfferRequest, available: readonly VideoCodec[], audio: boolean): VideoCodec | null {
+  const codec = request.video ? pickCodec(request.codecPreferences, available) : null;
+  if (codec === undefined) {
+    throw new MediaError(
+      'UNSUPPORTED_CODEC',
+      'none of the requested video codecs is available',
+      `requested ${request.codecPreferences.join(', ') || 'none'}; available ${available.join(', ') || 'none'}`,
+    );
+  }
+  if (request.audio && !audio) throw new MediaError('MEDIA_UNAVAILABLE', 'audio encoding (Opus) is not available on this server');
+  return codec;
 }

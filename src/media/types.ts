@@ -92,7 +92,8 @@ export interface MediaViewer extends EventEmitter<ViewerEvents> {
 
 export interface MediaService {
   readonly codecs: readonly VideoCodec[];
-  createViewer(sessionId: string): MediaViewer;
+  /** `viewOnly`: the session can never send input, so it may be served by a media relay (src/janus). */
+  createViewer(sessionId: string, options?: { viewOnly: boolean }): MediaViewer;
   /** Figures for the `system` section of `stats` (pipeline state, encoder figures). */
   pipelineStats(): Record<string, unknown>;
   /** Stops every pipeline and peer connection; resolves when every child process has exited. */

@@ -96,7 +96,9 @@ async function sendOffer(ctx: SignalingContext, session: Session, request: Offer
   // Queued behind a slow step, the request may run after its session was freed: nobody would close the viewer.
   if (session.disposed) return;
   if (!session.viewer) {
-    session.viewer = media.createViewer(session.id);
+    // Under `--input first` a control peer may be given input later: only one that never can is view-only.
+    const viewOnly = ctx.input === null || session.connection.principal.role !== 'control';
+    session.viewer = media.createViewer(session.id, { viewOnly });
     attachViewer(ctx, session, session.viewer);
   }
   const viewer = session.viewer;

@@ -35,7 +35,7 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 450_0
     const out = JSON.parse(text) as QuickResults;
     assert.deepEqual(out.failures, [], `benchmarks failed:\n${out.failures.join('\n')}\n--- stderr ---\n${stderr.slice(-4000)}`);
     const byName = new Map(out.results.map((r) => [r.name, r]));
-    assert.deepEqual([...byName.keys()].sort(), ['cluster', 'encoder', 'fanout', 'flood', 'glass', 'injection', 'pageopen', 'photon', 'signaling', 'soak', 'ttff']);
+    assert.deepEqual([...byName.keys()].sort(), ['audience', 'cluster', 'encoder', 'fanout', 'flood', 'glass', 'injection', 'pageopen', 'photon', 'signaling', 'soak', 'ttff']);
     for (const r of out.results) {
       assert.ok(r.markdown.includes('|'), `${r.name}: a table`);
       for (const c of r.charts) assert.ok(c.bytes > 200, `${r.name}: chart ${c.file} drawn`);
@@ -51,6 +51,8 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 450_0
     assert.ok(f('glass').runs[0].glass.n > 0 && finite(f('glass').runs[0].glass.p50), 'glass: clock frames read back');
     assert.ok(f('photon').all.n > 0 && finite(f('photon').all.p50), 'photon: clicks seen on screen');
     assert.ok(f('fanout').steps.length >= 2 && f('fanout').steps.every((s: any) => finite(s.serverCpu) && s.fps.n > 0), 'fanout: steps measured');
+    assert.ok(['local', 'janus'].every((mode) => f('audience')[mode].length === 1 && f('audience')[mode][0].fps.n > 0), 'audience: local and Janus measured');
+    assert.ok(finite(f('audience').janus[0].extraCpu.janus), "audience: Janus's CPU measured");
     assert.ok(f('signaling').runs.length === 2 && f('signaling').runs.every((r: any) => r.rtt.n > 0 && finite(r.cpu)), 'signaling: both servers measured');
     assert.ok(f('signaling').sweepProbes.every((p: any) => p.rtt.n > 0), 'signaling: event-loop probe measured');
     assert.ok(f('signaling').profile?.top.length > 0, 'signaling: the CPU profile was read');
