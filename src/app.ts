@@ -35,6 +35,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     allowedOrigins: config.allowedOrigins,
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
     health: source.health,
+    whep: { media: source.media, iceServers: config.iceServers },
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,9 @@ import type { SignalingServer } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
+import { WhepEndpoint } from './whep-endpoint.js';
+import type { MediaService } from '../media/types.js';
+import type { IceServer } from '../protocol/index.js';
 
 export interface HttpOptions {
   webRoot: string;
@@ -21,6 +24,8 @@ export interface HttpOptions {
   tls?: { cert: string; key: string } | undefined;
   /** Extra facts for /healthz, e.g. the media pipeline's state. */
   health: () => Record<string, unknown>;
+  /** WHEP viewers (docs/protocol.md, "WHEP") are fed by this media service. */
+  whep: { media: MediaService; iceServers: readonly IceServer[] };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -28,7 +33,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-/** One port for everything: the viewer's static files, /healthz, /metrics, and WebSocket upgrades on /ws. */
+/** One port for everything: the viewer's static files, /healthz, /metrics, WHEP, and WebSocket upgrades on /ws. */
 export function createHttpServer(options: HttpOptions): Server {
   const serveStatic = sirv(options.webRoot, { dev: false, etag: true, gzip: false, single: false });
   const { authenticator } = options;
@@ -39,11 +44,12 @@ export function createHttpServer(options: HttpOptions): Server {
           throw err;
         })
       : Promise.resolve(OPEN_PRINCIPAL);
+  const whep = new WhepEndpoint({ ...options.whep, allowedOrigins: options.allowedOrigins, authenticate, log: options.log });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
-      sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
+      sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, whep_viewers: whep.count, ...options.health() });
       return;
     }
     if (path === '/metrics') {
@@ -60,6 +66,7 @@ export function createHttpServer(options: HttpOptions): Server {
       res.end(text);
       return;
     }
+    if (path && (await whep.handle(req, res, path))) return;
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
     serveStatic(req, res, () => sendJson(res, 404, { error: `no such path: ${path}` }));
   };
@@ -74,6 +81,7 @@ export function createHttpServer(options: HttpOptions): Server {
   const server: Server = options.tls
     ? createHttps({ ...EDGE_SERVER_OPTIONS, cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, onRequest)
     : createHttp(EDGE_SERVER_OPTIONS, onRequest);
+  server.on('close', () => whep.closeAll());
 
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => undefined);
