@@ -4,6 +4,11 @@ import type { VideoCodec } from './types.js';
 export interface OfferedMedia {
   /** The first video codec of the offer's order the server can encode; null when the offer has no video. */
   video: VideoCodec | null | 'none-acceptable';
+  /**
+   * With H.264, the profile-level-id of the offered format chosen: the answer names it (werift matches it
+   * exactly), and the constrained-baseline stream is one every such decoder takes.
+   */
+  h264ProfileLevelId: string | undefined;
   /** The offer has an audio section that takes Opus. */
   audio: boolean;
   /** The offer's ICE credentials, to tell a trickle from an ICE restart later. */
@@ -20,21 +25,21 @@ export class OfferProblem extends Error {
  * packetization"): packetization-mode 1 and a profile that constrained baseline 42e01f fits: baseline
  * (profile_idc 0x42), or any profile whose constraint_set1 flag (0x40) says constrained-baseline compatible.
  */
-function fitsOurH264(fmtp: string | undefined): boolean {
+function fitsOurH264(fmtp: string | undefined): { profileLevelId: string | undefined } | undefined {
   const parameters = new Map(
     (fmtp ?? '').split(';').map((pair) => {
       const [key = '', value = ''] = pair.trim().split('=');
       return [key.toLowerCase(), value.toLowerCase()] as const;
     }),
   );
-  if (parameters.get('packetization-mode') !== '1') return false;
+  if (parameters.get('packetization-mode') !== '1') return undefined;
   const profile = parameters.get('profile-level-id');
   // RFC 6184: without profile-level-id the codec is baseline.
-  if (profile === undefined) return true;
-  if (!/^[0-9a-f]{6}$/.test(profile)) return false;
+  if (profile === undefined) return { profileLevelId: undefined };
+  if (!/^[0-9a-f]{6}$/.test(profile)) return undefined;
   const idc = parseInt(profile.slice(0, 2), 16);
   const iop = parseInt(profile.slice(2, 4), 16);
-  return idc === 0x42 || (iop & 0x40) !== 0;
+  return idc === 0x42 || (iop & 0x40) !== 0 ? { profileLevelId: profile } : undefined;
 }
 
 interface Section {
@@ -80,17 +85,22 @@ export function readOffer(sdp: string, available: readonly VideoCodec[]): Offere
   const videoSection = media.find((section) => section.kind === 'video');
   const audioSection = media.find((section) => section.kind === 'audio');
   let video: OfferedMedia['video'] = null;
+  let h264ProfileLevelId: string | undefined;
   if (videoSection) {
     const rtpmap = byPayloadType(videoSection, 'rtpmap');
     const fmtp = byPayloadType(videoSection, 'fmtp');
     video = 'none-acceptable';
     for (const pt of videoSection.payloadTypes) {
       const name = rtpmap.get(pt)?.split('/')[0]?.toUpperCase();
+      const h264 = name === 'H264' && available.includes('H264') ? fitsOurH264(fmtp.get(pt)) : undefined;
       if (name === 'VP8' && available.includes('VP8')) video = 'VP8';
-      else if (name === 'H264' && available.includes('H264') && fitsOurH264(fmtp.get(pt))) video = 'H264';
+      else if (h264) {
+        video = 'H264';
+        h264ProfileLevelId = h264.profileLevelId;
+      }
       if (video !== 'none-acceptable') break;
     }
   }
   const audio = audioSection !== undefined && [...byPayloadType(audioSection, 'rtpmap').values()].some((codec) => /^opus\/48000/i.test(codec));
-  return { video, audio, iceUfrag: ufragLine.slice('a=ice-ufrag:'.length).trim() };
+  return { video, h264ProfileLevelId, audio, iceUfrag: ufragLine.slice('a=ice-ufrag:'.length).trim() };
 }

@@ -86,7 +86,7 @@ export class WhepViewer extends EventEmitter<AnsweringViewerEvents> implements A
       const audio = offered.audio && this.host.audio;
       if (!codec && !audio) throw new MediaError('UNSUPPORTED_CODEC', 'the offer asks for nothing this server sends (video H264/VP8, audio Opus)');
       this.iceUfrag = offered.iceUfrag;
-      const pc = (this.pc = this.createPeerConnection(codec));
+      const pc = (this.pc = this.createPeerConnection(codec, offered.h264ProfileLevelId));
       // Transceivers made before the offer is applied take its m-lines of their kind instead of new receive-only ones.
       const attached = Promise.all([codec ? this.addLeg(pc, 'video', codec) : undefined, audio ? this.addLeg(pc, 'audio', 'OPUS') : undefined]);
       // Awaited after the offer is applied; a failure before then is still reported from there.
@@ -174,16 +174,18 @@ export class WhepViewer extends EventEmitter<AnsweringViewerEvents> implements A
     });
   }
 
-  private createPeerConnection(codec: VideoCodec | null): RTCPeerConnection {
+  private createPeerConnection(codec: VideoCodec | null, h264ProfileLevelId: string | undefined): RTCPeerConnection {
     const { settings } = this.host;
     const twcc = this.rate !== undefined;
+    const video = codec ? videoCodecParameters(codec, twcc) : undefined;
+    if (video && h264ProfileLevelId) video.parameters = video.parameters?.replace(/profile-level-id=[0-9a-f]{6}/i, `profile-level-id=${h264ProfileLevelId}`);
     const pc = new RTCPeerConnection({
       iceServers: settings.iceServers,
       iceAdditionalHostAddresses: settings.iceAddresses,
       iceStunGatherTimeout: STUN_GATHER_TIMEOUT_S,
       bundlePolicy: 'max-bundle',
       // Only the codec chosen from the offer: werift answers with the offer's payload type for it.
-      codecs: { video: codec ? [videoCodecParameters(codec, twcc)] : [], audio: [opusParameters(twcc)] },
+      codecs: { video: video ? [video] : [], audio: [opusParameters(twcc)] },
       ...(twcc && { headerExtensions: sharedTransportWideCC() }),
     });
     pc.connectionStateChange.subscribe((state) => {
