@@ -62,8 +62,16 @@ async function until<T>(what: string, read: () => Promise<T>, done: (value: T) =
   }
 }
 
-test('the Eyevinn WHEP player plays the stream at the source size with audio, and its DELETE frees the viewer', async () => {
-  browser = await launchChromium();
+interface Playing {
+  width: number;
+  height: number;
+  audioTracks: number;
+  time: number;
+}
+
+/** A page on the server's origin whose Eyevinn player has loaded /whep; resolves once its video plays. */
+async function playerPage(): Promise<{ page: Page; playing: Playing }> {
+  browser ??= await launchChromium();
   const page: Page = await browser.newPage();
   page.on('pageerror', (err) => process.stderr.write(`[page] ${err.message}\n`));
   await page.goto(`${server.url}/healthz`);
@@ -78,7 +86,7 @@ test('the Eyevinn WHEP player plays the stream at the source size with audio, an
     },
     { url: `${server.url}/whep`, auth: AUTH.authorization },
   );
-  const size = await until(
+  const playing = await until(
     'the video element decodes the stream',
     () => page.evaluate(() => {
       const video = document.getElementById('v') as HTMLVideoElement;
@@ -87,8 +95,13 @@ test('the Eyevinn WHEP player plays the stream at the source size with audio, an
     }),
     (v) => v.width > 0 && v.time > 0.5,
   );
-  assert.deepEqual({ width: size.width, height: size.height }, { width: WIDTH, height: HEIGHT }, 'decoded at the source size');
-  assert.equal(size.audioTracks, 1, 'the player got an audio track');
+  return { page, playing };
+}
+
+test('the Eyevinn WHEP player plays the stream at the source size with audio, and its DELETE frees the viewer', async () => {
+  const { page, playing } = await playerPage();
+  assert.deepEqual({ width: playing.width, height: playing.height }, { width: WIDTH, height: HEIGHT }, 'decoded at the source size');
+  assert.equal(playing.audioTracks, 1, 'the player got an audio track');
   assert.deepEqual(await whepViewers(), { health: 1, metric: 1 });
 
   await page.evaluate(async () => {
@@ -167,4 +180,12 @@ test('OPTIONS says what is allowed; a created session takes trickled candidates 
   const again = await fetch(resource, { method: 'DELETE', headers: AUTH });
   assert.equal(again.status, 404);
   await again.text();
+});
+
+test('the server shuts down cleanly with a WHEP viewer playing (it runs last: it stops the server)', async () => {
+  await playerPage();
+  assert.equal((await whepViewers()).health, 1);
+  const started = Date.now();
+  assert.equal(await server.stop(), 0, `exit code of a graceful shutdown; stderr tail:\n${server.stderr().slice(-2000)}`);
+  assert.ok(Date.now() - started < 15_000, 'the shutdown did not wait for the viewer');
 });
