@@ -65,3 +65,31 @@ test('an offer preferring H.264 baseline gets H.264, decoded at the source size;
     deleted: 200,
   });
 });
+
+test('a viewer whose browser vanishes without DELETE is closed by the server (disconnected, then the 30 s timeout)', async () => {
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(`${server.url}/healthz`);
+  const connected = await page.evaluate(async (url) => {
+    const pc = new RTCPeerConnection();
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    await pc.setLocalDescription();
+    await new Promise((r) => setTimeout(r, 500));
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+    await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    const deadline = Date.now() + 20_000;
+    while (pc.connectionState !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return pc.connectionState;
+  }, `${server.url}/whep`);
+  assert.equal(connected, 'connected');
+  const count = async (): Promise<number> => ((await (await fetch(`${server.url}/healthz`)).json()) as { whep_viewers: number }).whep_viewers;
+  assert.equal(await count(), 1);
+  const started = Date.now();
+  await page.close();
+  const deadline = Date.now() + 75_000;
+  while ((await count()) !== 0) {
+    assert.ok(Date.now() < deadline, 'the abandoned viewer is still counted after 75 s');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  process.stderr.write(`abandoned WHEP viewer closed after ${Date.now() - started} ms\n`);
+});
