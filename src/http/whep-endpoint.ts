@@ -70,7 +70,7 @@ export class WhepEndpoint {
     if (path !== ENDPOINT && id === undefined) return false;
     this.corsHeaders(req, res);
     try {
-      if (req.method === 'OPTIONS') this.options_(res, id);
+      if (req.method === 'OPTIONS') this.describe(res, id);
       else if (id === undefined) await this.post(req, res);
       else await this.onResource(req, res, id);
     } catch (err) {
@@ -89,7 +89,7 @@ export class WhepEndpoint {
     endpoints.delete(this);
   }
 
-  private options_(res: ServerResponse, id: string | undefined): void {
+  private describe(res: ServerResponse, id: string | undefined): void {
     const allow = id === undefined ? 'POST, OPTIONS' : 'PATCH, DELETE, OPTIONS';
     res.writeHead(204, {
       allow,

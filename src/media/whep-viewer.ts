@@ -47,7 +47,7 @@ export class WhepViewer extends EventEmitter<AnsweringViewerEvents> implements A
   private closed = false;
   private readonly log: Logger;
   private readonly rate: ViewerRateControl | undefined;
-  iceUfrag: string | undefined;
+  private offeredUfrag: string | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -56,6 +56,10 @@ export class WhepViewer extends EventEmitter<AnsweringViewerEvents> implements A
     super();
     this.log = logger('media.whep', { session: sessionId });
     if (host.settings.adaptiveBitrate !== false) this.rate = new ViewerRateControl(host.settings.bitrate * 1000);
+  }
+
+  get iceUfrag(): string | undefined {
+    return this.offeredUfrag;
   }
 
   /** As WeriftViewer's: what the encoders' bitrate tick reads. */
@@ -85,7 +89,7 @@ export class WhepViewer extends EventEmitter<AnsweringViewerEvents> implements A
       const codec = offered.video;
       const audio = offered.audio && this.host.audio;
       if (!codec && !audio) throw new MediaError('UNSUPPORTED_CODEC', 'the offer asks for nothing this server sends (video H264/VP8, audio Opus)');
-      this.iceUfrag = offered.iceUfrag;
+      this.offeredUfrag = offered.iceUfrag;
       const pc = (this.pc = this.createPeerConnection(codec, offered.h264ProfileLevelId));
       // Transceivers made before the offer is applied take its m-lines of their kind instead of new receive-only ones.
       const attached = Promise.all([codec ? this.addLeg(pc, 'video', codec) : undefined, audio ? this.addLeg(pc, 'audio', 'OPUS') : undefined]);
