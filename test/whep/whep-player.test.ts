@@ -98,17 +98,24 @@ async function playerPage(): Promise<{ page: Page; playing: Playing }> {
   return { page, playing };
 }
 
-test('the Eyevinn WHEP player plays the stream at the source size with audio, and its DELETE frees the viewer', async () => {
-  const { page, playing } = await playerPage();
-  assert.deepEqual({ width: playing.width, height: playing.height }, { width: WIDTH, height: HEIGHT }, 'decoded at the source size');
-  assert.equal(playing.audioTracks, 1, 'the player got an audio track');
-  assert.deepEqual(await whepViewers(), { health: 1, metric: 1 });
+test('two Eyevinn WHEP players play the stream at the source size with audio from one encoder, and their DELETEs free the viewers', async () => {
+  const players = [await playerPage(), await playerPage()];
+  for (const { playing } of players) {
+    assert.deepEqual({ width: playing.width, height: playing.height }, { width: WIDTH, height: HEIGHT }, 'decoded at the source size');
+    assert.equal(playing.audioTracks, 1, 'the player got an audio track');
+  }
+  assert.deepEqual(await whepViewers(), { health: 2, metric: 2 });
+  const metrics = await (await fetch(`${server.url}/metrics`, { headers: AUTH })).text();
+  const videoEncoders = metrics.split('\n').filter((line) => line.startsWith('streamgate_media_pipeline_running{') && !/codec="(opus|none|)"/i.test(line));
+  assert.equal(videoEncoders.length, 1, `one video encoder for both viewers:\n${videoEncoders.join('\n')}`);
 
-  await page.evaluate(async () => {
-    await (window as unknown as { player: { unload(): Promise<void> } }).player.unload();
-  });
-  await until('the server frees the viewer', whepViewers, (v) => v.health === 0 && v.metric === 0, 10_000);
-  await page.close();
+  for (const { page } of players) {
+    await page.evaluate(async () => {
+      await (window as unknown as { player: { unload(): Promise<void> } }).player.unload();
+    });
+    await page.close();
+  }
+  await until('the server frees the viewers', whepViewers, (v) => v.health === 0 && v.metric === 0, 10_000);
 });
 
 async function postOffer(sdp: string, headers: Record<string, string>): Promise<Response> {
