@@ -5,6 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
@@ -31,7 +32,8 @@ async function playerBundle(): Promise<string> {
   const result = await build({
     stdin: {
       contents: "import { WebRTCPlayer } from '@eyevinn/webrtc-player'; (window as unknown as Record<string, unknown>).WebRTCPlayer = WebRTCPlayer;",
-      resolveDir: process.cwd(),
+      // The repository root (this file runs from dist/test/whep), where node_modules is.
+      resolveDir: fileURLToPath(new URL('../../../', import.meta.url)),
       loader: 'ts',
     },
     bundle: true,
