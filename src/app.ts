@@ -49,6 +49,8 @@ export async function startApp(given: Config): Promise<RunningApp> {
       ...(cluster ? { cluster: cluster.health() } : {}),
     }),
     desktopsApi: desktopsApi({ manager, cluster: () => cluster, log: logger('http.desktops') }),
+    // WHEP viewers watch the node's first desktop (docs/protocol.md, "WHEP").
+    whep: { media: desktops.defaultDesktop.source.media, iceServers: config.iceServers },
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -27,6 +27,9 @@ function signalingPath(path: string): { desktop: string | null } | null {
     return null;
   }
 }
+import { WhepEndpoint } from './whep-endpoint.js';
+import type { MediaService } from '../media/types.js';
+import type { IceServer } from '../protocol/index.js';
 
 export interface HttpOptions {
   webRoot: string;
@@ -41,9 +44,11 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** Answers `/api/desktops` and `/api/desktops/NAME` for authenticated callers. */
   desktopsApi?: (req: IncomingMessage, res: ServerResponse, path: string, credentials: Principal) => Promise<void>;
+  /** WHEP viewers (docs/protocol.md, "WHEP") are fed by this media service. */
+  whep: { media: MediaService; iceServers: readonly IceServer[] };
 }
 
-/** One port for everything: the viewer's static files, /healthz, /metrics, and WebSocket upgrades on /ws and /ws/NAME. */
+/** One port for everything: the viewer's static files, /healthz, /metrics, WHEP, and WebSocket upgrades on /ws and /ws/NAME. */
 export function createHttpServer(options: HttpOptions): Server {
   const serveStatic = sirv(options.webRoot, { dev: false, etag: true, gzip: false, single: false });
   const { authenticator } = options;
@@ -54,6 +59,7 @@ export function createHttpServer(options: HttpOptions): Server {
           throw err;
         })
       : Promise.resolve(OPEN_PRINCIPAL);
+  const whep = new WhepEndpoint({ ...options.whep, allowedOrigins: options.allowedOrigins, authenticate, log: options.log });
 
   const unauthorized = (res: ServerResponse, refusal: AuthError): void => {
     limitCounter.inc({ limit: 'unauthorized' });
@@ -63,7 +69,7 @@ export function createHttpServer(options: HttpOptions): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
-      sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
+      sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, whep_viewers: whep.count, ...options.health() });
       return;
     }
     if (path === '/metrics') {
@@ -85,6 +91,7 @@ export function createHttpServer(options: HttpOptions): Server {
       else await options.desktopsApi(req, res, path, credentials);
       return;
     }
+    if (path && (await whep.handle(req, res, path))) return;
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
     serveStatic(req, res, () => sendJson(res, 404, { error: `no such path: ${path}` }));
   };
@@ -99,6 +106,7 @@ export function createHttpServer(options: HttpOptions): Server {
   const server: Server = options.tls
     ? createHttps({ ...EDGE_SERVER_OPTIONS, cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key) }, onRequest)
     : createHttp(EDGE_SERVER_OPTIONS, onRequest);
+  server.on('close', () => whep.closeAll());
 
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => undefined);

@@ -7,6 +7,7 @@ import type { StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats } from './stream-pipeline.js';
 import { MediaError, type MediaService, type MediaSettings, type SourceSpec, type VideoCodec } from './types.js';
 import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
+import { WhepViewer } from './whep-viewer.js';
 
 const log = logger('media.service');
 
@@ -23,7 +24,7 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
   /** By slot (a video codec and rung, or audio): the source can move, the slot's encoder follows it. */
   private readonly pipelines = new Map<string, Promise<StreamPipeline>>();
   private readonly started: StreamPipeline[] = [];
-  private readonly viewers = new Set<WeriftViewer>();
+  private readonly viewers = new Set<WeriftViewer | WhepViewer>();
   private stopping: Promise<void> | undefined;
   private readonly options: PipelineOptions;
   private readonly rateControl: EncoderRateControl;
@@ -86,7 +87,15 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
   }
 
   createViewer(sessionId: string): WeriftViewer {
-    const viewer = new WeriftViewer(sessionId, this);
+    return this.track(new WeriftViewer(sessionId, this));
+  }
+
+  /** A WHEP viewer: counted, rate-controlled and stopped like every other. */
+  createAnsweringViewer(sessionId: string): WhepViewer {
+    return this.track(new WhepViewer(sessionId, this));
+  }
+
+  private track<V extends WeriftViewer | WhepViewer>(viewer: V): V {
     this.viewers.add(viewer);
     if (this.settings.adaptiveBitrate !== false && !this.rateTimer) {
       this.rateTimer = setInterval(() => this.tickRates(), RATE_TICK_MS);
@@ -95,7 +104,7 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     return viewer;
   }
 
-  released(viewer: WeriftViewer): void {
+  released(viewer: WeriftViewer | WhepViewer): void {
     this.viewers.delete(viewer);
     if (this.viewers.size === 0) {
       clearInterval(this.rateTimer);

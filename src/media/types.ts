@@ -90,10 +90,28 @@ export interface MediaViewer extends EventEmitter<ViewerEvents> {
   close(): void;
 }
 
+export interface AnsweringViewerEvents {
+  /** Once, when the viewer ends: DELETE, ICE failure or timeout, or the service stopping. */
+  closed: [];
+}
+
+/** A WHEP viewer (docs/protocol.md, "WHEP"): the client offers, media answers; receive-only for the client, no input. */
+export interface AnsweringViewer extends EventEmitter<AnsweringViewerEvents> {
+  /** The client's ICE username fragment from its offer: a PATCH with another one asks for an ICE restart. */
+  readonly iceUfrag: string | undefined;
+  /** Resolves to the answer with every local candidate. Throws MediaError INVALID_SDP, UNSUPPORTED_CODEC or MEDIA_UNAVAILABLE. */
+  answer(offerSdp: string): Promise<{ sdp: string; codec: VideoCodec | null }>;
+  /** Trickled client candidates (`candidate:` lines without `a=`); mDNS ones and those werift refuses are dropped. */
+  addRemoteCandidates(candidates: readonly { candidate: string; sdpMid: string | undefined }[]): Promise<void>;
+  close(): void;
+}
+
 export interface MediaService {
   readonly codecs: readonly VideoCodec[];
   /** `viewOnly`: the session can never send input, so it may be served by a media relay (src/janus). */
   createViewer(sessionId: string, options?: { viewOnly: boolean }): MediaViewer;
+  /** A WHEP viewer fed by the same encoders; absent where the service cannot answer offers. */
+  createAnsweringViewer?(sessionId: string): AnsweringViewer;
   /** Figures for the `system` section of `stats` (pipeline state, encoder figures). */
   pipelineStats(): Record<string, unknown>;
   /** Stops every pipeline and peer connection; resolves when every child process has exited. */
