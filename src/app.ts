@@ -8,6 +8,7 @@ import { logger } from './log.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 import { startSource } from './source.js';
 import { Authenticator } from './auth/authenticator.js';
+import { FileJail } from './files/index.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
@@ -23,6 +24,11 @@ export interface RunningApp {
 export async function startApp(given: Config): Promise<RunningApp> {
   const log = logger('app');
   const { config, exposure } = secureByDefault(given);
+  // Before the source: a missing folder fails the start with nothing to tear down.
+  const files = {
+    upload: config.uploadDir ? await FileJail.open(config.uploadDir, { maxUploadBytes: config.maxUploadSize }) : null,
+    download: config.downloadDir ? await FileJail.open(config.downloadDir) : null,
+  };
   const source = await startSource(config);
   const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
   const server: Server = createHttpServer({
@@ -34,6 +40,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     allowedOrigins: config.allowedOrigins,
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
     health: source.health,
+    files,
   });
   try {
     await new Promise<void>((resolve, reject) => {

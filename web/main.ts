@@ -5,6 +5,7 @@
  * Test hooks: `document.body.dataset.state`, `body.playing`, and `window.streamgate`.
  */
 import { StreamgateClient, StreamgateError, decodableVideoCodecs, type MediaStatsSummary, type StateChange } from '../src/client/index.js';
+import { attachFilePanel } from './files.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -169,7 +170,7 @@ client.on('track', () => {
 
 // ------------------------------------------------------------------ input
 
-const isUiTarget = (t: EventTarget | null): boolean => t instanceof Element && t.closest('.bar') !== null;
+const isUiTarget = (t: EventTarget | null): boolean => t instanceof Element && t.closest('.bar, .panel') !== null;
 let keyboardOn = store.get(KEYS.keyboard) !== 'off';
 const input = client.attachInput(video, {
   keyboardTarget: window,
@@ -317,6 +318,23 @@ function setStats(on: boolean): void {
   }
 }
 btnStats.addEventListener('click', () => setStats(statsPanel.hidden));
+
+// ------------------------------------------------------------------ files
+
+attachFilePanel(
+  client,
+  {
+    button: el<HTMLButtonElement>('btn-files'),
+    panel: el('files'),
+    picker: el<HTMLInputElement>('file-picker'),
+    uploadButton: el<HTMLButtonElement>('btn-upload'),
+    progress: el<HTMLProgressElement>('file-progress'),
+    status: el('file-status'),
+    list: el<HTMLUListElement>('file-list'),
+    dropTarget: stage,
+  },
+  token,
+);
 
 // ------------------------------------------------------------------ start
 

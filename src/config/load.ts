@@ -50,6 +50,9 @@ const FLAGS: { flag: string; key: string; help: string; default?: string; switch
   { flag: 'allowed-origins', key: 'allowedOrigins', help: 'extra browser origins allowed to open /ws (comma-separated; * for any)' },
   { flag: 'tls-cert', key: 'tlsCert', help: 'PEM certificate file: serve https and wss' },
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
+  { flag: 'upload-dir', key: 'uploadDir', help: 'folder the peer with the control role uploads files into over HTTP (off without)' },
+  { flag: 'download-dir', key: 'downloadDir', help: 'folder the peer with the control role downloads files from over HTTP (off without)' },
+  { flag: 'max-upload-size', key: 'maxUploadSize', help: 'largest upload in bytes', default: String(100 * 1024 * 1024) },
 ];
 
 function envName(flag: string): string {

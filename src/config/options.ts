@@ -74,6 +74,9 @@ export const ConfigSchema = z
       .default([]),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    uploadDir: z.string().min(1).optional(),
+    downloadDir: z.string().min(1).optional(),
+    maxUploadSize: Int(0, Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {
     message: '--tls-cert and --tls-key go together',

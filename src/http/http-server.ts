@@ -9,6 +9,8 @@ import type { SignalingServer } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
+import { FILES_PREFIX, handleFileRequest } from './file-routes.js';
+import type { FileJail } from '../files/index.js';
 
 export interface HttpOptions {
   webRoot: string;
@@ -21,6 +23,8 @@ export interface HttpOptions {
   tls?: { cert: string; key: string } | undefined;
   /** Extra facts for /healthz, e.g. the media pipeline's state. */
   health: () => Record<string, unknown>;
+  /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
+  files?: { upload: FileJail | null; download: FileJail | null };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -41,7 +45,7 @@ export function createHttpServer(options: HttpOptions): Server {
       : Promise.resolve(OPEN_PRINCIPAL);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok', connections: options.signaling.connectionCount, ...options.health() });
       return;
@@ -58,6 +62,11 @@ export function createHttpServer(options: HttpOptions): Server {
       const text = await registry.metrics();
       res.writeHead(200, { 'content-type': registry.contentType });
       res.end(text);
+      return;
+    }
+    if (path.startsWith(FILES_PREFIX)) {
+      const { upload = null, download = null } = options.files ?? {};
+      await handleFileRequest(req, res, path, { upload, download, authenticate, sessionPrincipal: (id, token) => options.signaling.sessionPrincipal(id, token) });
       return;
     }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.

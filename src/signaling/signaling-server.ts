@@ -80,6 +80,15 @@ export class SignalingServer {
     return this.ctx.sessions.size;
   }
 
+  /**
+   * Who holds the live session named by `sessionId` and `token` (a welcome's session_id and resume_token):
+   * HTTP endpoints that act for a viewer (file transfers) take those as its credentials. Null when no session
+   * of that id and token is attached to a connection now.
+   */
+  sessionPrincipal(sessionId: string, token: string): Principal | null {
+    return this.ctx.sessions.attached(sessionId, token)?.connection.principal ?? null;
+  }
+
   /** `credentials` were checked before the upgrade; a failure is still upgraded so the client reads UNAUTHORIZED. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credentials: Principal | AuthError): void {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, credentials));
