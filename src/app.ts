@@ -9,6 +9,7 @@ import { SignalingServer } from './signaling/signaling-server.js';
 import { startSource } from './source.js';
 import { Authenticator } from './auth/authenticator.js';
 import { FileJail } from './files/index.js';
+import { DesktopFeatures } from './desktop/index.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
@@ -30,6 +31,8 @@ export async function startApp(given: Config): Promise<RunningApp> {
     download: config.downloadDir ? await FileJail.open(config.downloadDir) : null,
   };
   const source = await startSource(config);
+  const display = source.display();
+  const features = display ? await DesktopFeatures.start(display, { clipboard: config.clipboard !== 'off', maxClipboardBytes: config.maxClipboardSize, cursor: false }) : null;
   const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
@@ -41,13 +44,16 @@ export async function startApp(given: Config): Promise<RunningApp> {
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
     health: source.health,
     files,
+    clipboard: { clipboard: features?.clipboard ?? null, policy: config.clipboard },
   });
+  if (features?.clipboard && (config.clipboard === 'both' || config.clipboard === 'to-client')) signaling.watchClipboard(features.clipboard);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (err) {
+    await features?.stop();
     await source.stop();
     throw err;
   }
@@ -67,6 +73,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
       await signaling.shutdown();
       server.closeAllConnections();
       await closed;
+      await features?.stop();
       await source.stop();
     },
   };

@@ -14,6 +14,8 @@ export interface RunningSource {
   name: string;
   media: MediaService;
   input: InputInjector | null;
+  /** The X display captured now (a restarted Xvfb may have another number); null for the test pattern. */
+  display(): string | null;
   health(): Record<string, unknown>;
   stop(): Promise<void>;
 }
@@ -77,6 +79,7 @@ export async function startSource(config: Config): Promise<RunningSource> {
       name: config.source,
       media,
       input,
+      display: () => display,
       health: () => ({ source: config.source, ...(display ? { display, audio: audio ? 'pulseaudio' : 'silence' } : {}), codecs: media.codecs }),
       stop: stopAll,
     };

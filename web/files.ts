@@ -4,6 +4,7 @@
  * (docs/protocol.md, "Extensions"). Upload progress comes from XMLHttpRequest, which reports it; fetch does not.
  */
 import type { StreamgateClient } from '../src/client/index.js';
+import { refusalOf, sessionHeaders } from './session-headers.js';
 
 interface FileEntry {
   name: string;
@@ -37,25 +38,15 @@ function formatSize(bytes: number): string {
 export function attachFilePanel(client: StreamgateClient, ui: FilePanelElements, token: string | null): void {
   let info: FilesInfo | null = null;
 
-  const headers = (): Record<string, string> => {
-    const session = client.session;
-    const h: Record<string, string> = session ? { 'x-streamgate-session': session.session_id, 'x-streamgate-resume-token': session.resume_token } : {};
-    if (token) h.authorization = `Bearer ${token}`;
-    return h;
-  };
+  const headers = (): Record<string, string> => sessionHeaders(client, token);
   const say = (text: string, failed = false): void => {
     ui.status.textContent = text;
     ui.status.classList.toggle('bad', failed);
   };
-  const refusal = async (res: Response): Promise<string> => {
-    const body = (await res.json().catch(() => null)) as { message?: string } | null;
-    return body?.message ?? `HTTP ${res.status}`;
-  };
-
   async function refreshList(): Promise<void> {
     if (!info?.download) return;
     const res = await fetch('/files/download', { headers: headers() });
-    if (!res.ok) return say(await refusal(res), true);
+    if (!res.ok) return say(await refusalOf(res), true);
     const { files } = (await res.json()) as { files: FileEntry[] };
     ui.list.replaceChildren(
       ...files.map((f) => {
@@ -78,7 +69,7 @@ export function attachFilePanel(client: StreamgateClient, ui: FilePanelElements,
   async function download(name: string): Promise<void> {
     say(`Downloading ${name}…`);
     const res = await fetch(`/files/download/${encodeURIComponent(name)}`, { headers: headers() });
-    if (!res.ok) return say(`${name}: ${await refusal(res)}`, true);
+    if (!res.ok) return say(`${name}: ${await refusalOf(res)}`, true);
     const url = URL.createObjectURL(await res.blob());
     const a = Object.assign(document.createElement('a'), { href: url, download: name });
     document.body.append(a);

@@ -6,6 +6,7 @@
  */
 import { StreamgateClient, StreamgateError, decodableVideoCodecs, type MediaStatsSummary, type StateChange } from '../src/client/index.js';
 import { attachFilePanel } from './files.js';
+import { attachClipboard } from './clipboard.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -47,6 +48,7 @@ const btnAudio = el<HTMLButtonElement>('btn-audio');
 const btnFullscreen = el<HTMLButtonElement>('btn-fullscreen');
 const btnControl = el<HTMLButtonElement>('btn-control');
 const statsPanel = el('stats');
+const btnClipboard = el<HTMLButtonElement>('btn-clipboard');
 
 const params = new URLSearchParams(location.search);
 const toCodec = (v: string | null): Codec | null => {
@@ -71,6 +73,7 @@ const client = new StreamgateClient({
   video,
   codecPreferences: preferences(codec),
   clientInfo: { app: 'streamgate-viewer' },
+  capabilities: ['clipboard'],
 });
 
 // ------------------------------------------------------------------ status
@@ -100,6 +103,7 @@ function render(): void {
   statusText.parentElement!.title = status;
   curtainText.textContent = curtain;
   btnControl.hidden = !(viewOnly && (viewOnly.why === 'unknown' || viewOnly.why === 'other'));
+  btnClipboard.hidden = !welcomed || viewOnly !== null;
 }
 
 function showError(e: StreamgateError): void {
@@ -336,6 +340,21 @@ attachFilePanel(
   token,
 );
 
+const clipboardSync = attachClipboard(
+  client,
+  {
+    button: btnClipboard,
+    panel: el('clipboard'),
+    text: el<HTMLTextAreaElement>('clip-text'),
+    image: el<HTMLImageElement>('clip-image'),
+    copy: el<HTMLButtonElement>('btn-clip-copy'),
+    send: el<HTMLButtonElement>('btn-clip-send'),
+    status: el('clip-status'),
+  },
+  token,
+  () => welcomed && viewOnly === null,
+);
+
 // ------------------------------------------------------------------ start
 
 setKeyboard(keyboardOn);
@@ -359,7 +378,13 @@ window.addEventListener('pageshow', (e) => {
 
 declare global {
   interface Window {
-    streamgate: { client: StreamgateClient; input: typeof input; setStats: (on: boolean) => void; setKeyboard: (on: boolean) => void };
+    streamgate: {
+      client: StreamgateClient;
+      input: typeof input;
+      setStats: (on: boolean) => void;
+      setKeyboard: (on: boolean) => void;
+      clipboard: typeof clipboardSync;
+    };
   }
 }
-window.streamgate = { client, input, setStats, setKeyboard };
+window.streamgate = { client, input, setStats, setKeyboard, clipboard: clipboardSync };

@@ -185,6 +185,9 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       case 'control':
         this.emit('control', msg);
         break;
+      case 'clipboard':
+        this.emit('clipboard', msg);
+        break;
       case 'error':
         this.onServerError(msg);
         break;

@@ -32,6 +32,7 @@ export type PongMessage = Msg<'pong'>;
 export type StatsMessage = Msg<'stats'>;
 export type ControlMessage = Msg<'control'>;
 export type ErrorMessage = Msg<'error'>;
+export type ClipboardMessage = Msg<'clipboard'>;
 export type WelcomeData = ServerMessageData<'welcome'>;
 export type StatsData = ServerMessageData<'stats'>;
 
@@ -45,6 +46,8 @@ export interface StreamgateClientEvents {
   pong: PongMessage;
   stats: StatsMessage;
   control: ControlMessage;
+  /** Extension (capability `clipboard`): the desktop's clipboard changed. */
+  clipboard: ClipboardMessage;
   /** A server `error` message (source 'server') or a local failure (source 'client'). */
   error: StreamgateError;
   /** A measured ping round trip. */

@@ -15,6 +15,7 @@ export type {
   PongMessage,
   StatsMessage,
   ControlMessage,
+  ClipboardMessage,
   ErrorMessage,
   WelcomeData,
   StatsData,

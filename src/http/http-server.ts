@@ -11,6 +11,8 @@ import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
 import { FILES_PREFIX, handleFileRequest } from './file-routes.js';
 import type { FileJail } from '../files/index.js';
+import { CLIPBOARD_PATH, handleClipboardRequest, type ClipboardPolicy } from './clipboard-routes.js';
+import type { DesktopClipboard } from '../desktop/index.js';
 
 export interface HttpOptions {
   webRoot: string;
@@ -25,6 +27,8 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
   files?: { upload: FileJail | null; download: FileJail | null };
+  /** GET/PUT /clipboard: the desktop's clipboard (null without one) and `--clipboard`. */
+  clipboard?: { clipboard: DesktopClipboard | null; policy: ClipboardPolicy };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -64,9 +68,15 @@ export function createHttpServer(options: HttpOptions): Server {
       res.end(text);
       return;
     }
+    const sessionAccess = (id: string, token: string) => options.signaling.sessionAccess(id, token);
     if (path.startsWith(FILES_PREFIX)) {
       const { upload = null, download = null } = options.files ?? {};
-      await handleFileRequest(req, res, path, { upload, download, authenticate, sessionPrincipal: (id, token) => options.signaling.sessionPrincipal(id, token) });
+      await handleFileRequest(req, res, path, { upload, download, authenticate, sessionAccess });
+      return;
+    }
+    if (path === CLIPBOARD_PATH) {
+      const { clipboard = null, policy = 'off' } = options.clipboard ?? {};
+      await handleClipboardRequest(req, res, { clipboard, policy, authenticate, sessionAccess });
       return;
     }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.

@@ -10,5 +10,11 @@ export { CloseCode } from './errors.js';
  */
 export const PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
 
+/**
+ * Extension: the `hello` capability of a client that wants `clipboard` notices (docs/protocol.md, "Extensions"):
+ * the desktop's CLIPBOARD changed, fetch it from GET /clipboard. Sent only to the peer in control.
+ */
+export const CLIPBOARD_CAPABILITY = 'clipboard';
+
 /** Extension: the label of the WebRTC data channel the server offers for input messages. */
 export const INPUT_CHANNEL_LABEL = 'input';

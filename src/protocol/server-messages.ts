@@ -61,6 +61,11 @@ export const ControlStateDataSchema = z.object({
   controller_session_id: z.string().nullable(),
 });
 
+/** Extension (capability `clipboard`): the desktop's CLIPBOARD changed; its content is at GET /clipboard. */
+export const ClipboardNoticeDataSchema = z.object({
+  selection: z.literal('clipboard'),
+});
+
 export const ErrorBodySchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
@@ -76,6 +81,7 @@ export const SERVER_MESSAGE_DATA = {
   pong: PongDataSchema,
   stats: StatsDataSchema,
   control: ControlStateDataSchema,
+  clipboard: ClipboardNoticeDataSchema,
 } as const;
 
 export type ServerDataMessageType = keyof typeof SERVER_MESSAGE_DATA;

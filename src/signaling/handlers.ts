@@ -74,6 +74,7 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
   const resumed = sessionId && token ? ctx.sessions.resume(connection, sessionId, token, message.peer_id) : undefined;
   const session = resumed ?? ctx.sessions.open(connection, message.peer_id);
   session.pressRelease = announcesPressRelease(message);
+  session.capabilities = new Set(message.data.capabilities ?? []);
   sendWelcome(ctx, connection, session, resumed !== undefined, message.message_id);
 }
 

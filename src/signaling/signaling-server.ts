@@ -8,12 +8,19 @@ import { AuthError, type Principal } from '../auth/authenticator.js';
 import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
+import { announceClipboardChange, type ClipboardChange } from './clipboard-notices.js';
 import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SignalingContext, SignalingDeps } from './signaling-context.js';
 import { SystemSampler } from './system-stats.js';
 import { Traffic } from './traffic.js';
+
+export interface SessionAccess {
+  principal: Principal;
+  /** It holds input control now. */
+  controls: boolean;
+}
 
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with TOO_LARGE itself. */
 const OVERSIZE_READ_FACTOR = 16;
@@ -81,12 +88,18 @@ export class SignalingServer {
   }
 
   /**
-   * Who holds the live session named by `sessionId` and `token` (a welcome's session_id and resume_token):
-   * HTTP endpoints that act for a viewer (file transfers) take those as its credentials. Null when no session
-   * of that id and token is attached to a connection now.
+   * Who holds the live session named by `sessionId` and `token` (a welcome's session_id and resume_token),
+   * and whether it may send input now: HTTP endpoints that act for a viewer (files, clipboard) take those as
+   * its credentials. Null when no session of that id and token is attached to a connection now.
    */
-  sessionPrincipal(sessionId: string, token: string): Principal | null {
-    return this.ctx.sessions.attached(sessionId, token)?.connection.principal ?? null;
+  sessionAccess(sessionId: string, token: string): SessionAccess | null {
+    const session = this.ctx.sessions.attached(sessionId, token);
+    return session ? { principal: session.connection.principal, controls: inputAllowed(this.ctx, session) } : null;
+  }
+
+  /** Announces the desktop clipboard's changes to the peer in control (`--clipboard` to-client or both). */
+  watchClipboard(clipboard: { on(event: 'change', listener: (change: ClipboardChange) => void): unknown }): void {
+    clipboard.on('change', (change) => announceClipboardChange(this.ctx, change));
   }
 
   /** `credentials` were checked before the upgrade; a failure is still upgraded so the client reads UNAUTHORIZED. */
