@@ -32,7 +32,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
   };
   const source = await startSource(config);
   const display = source.display();
-  const features = display ? await DesktopFeatures.start(display, { clipboard: config.clipboard !== 'off', maxClipboardBytes: config.maxClipboardSize, cursor: false }) : null;
+  const features = display ? await DesktopFeatures.start(display, { clipboard: config.clipboard !== 'off', maxClipboardBytes: config.maxClipboardSize, cursor: true }) : null;
   const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
@@ -46,6 +46,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     files,
     clipboard: { clipboard: features?.clipboard ?? null, policy: config.clipboard },
   });
+  if (features?.cursor) signaling.watchCursor(features.cursor);
   if (features?.clipboard && (config.clipboard === 'both' || config.clipboard === 'to-client')) signaling.watchClipboard(features.clipboard);
   try {
     await new Promise<void>((resolve, reject) => {

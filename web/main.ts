@@ -7,6 +7,7 @@
 import { StreamgateClient, StreamgateError, decodableVideoCodecs, type MediaStatsSummary, type StateChange } from '../src/client/index.js';
 import { attachFilePanel } from './files.js';
 import { attachClipboard } from './clipboard.js';
+import { attachCursor } from './cursor.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -73,7 +74,7 @@ const client = new StreamgateClient({
   video,
   codecPreferences: preferences(codec),
   clientInfo: { app: 'streamgate-viewer' },
-  capabilities: ['clipboard'],
+  capabilities: ['clipboard', 'cursor'],
 });
 
 // ------------------------------------------------------------------ status
@@ -339,6 +340,8 @@ attachFilePanel(
   },
   token,
 );
+
+attachCursor(client, video, el('remote-pointer'));
 
 const clipboardSync = attachClipboard(
   client,

@@ -188,6 +188,12 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       case 'clipboard':
         this.emit('clipboard', msg);
         break;
+      case 'cursor':
+        this.emit('cursor', msg);
+        break;
+      case 'pointer':
+        this.emit('pointer', msg);
+        break;
       case 'error':
         this.onServerError(msg);
         break;

@@ -33,6 +33,8 @@ export type StatsMessage = Msg<'stats'>;
 export type ControlMessage = Msg<'control'>;
 export type ErrorMessage = Msg<'error'>;
 export type ClipboardMessage = Msg<'clipboard'>;
+export type CursorMessage = Msg<'cursor'>;
+export type PointerMessage = Msg<'pointer'>;
 export type WelcomeData = ServerMessageData<'welcome'>;
 export type StatsData = ServerMessageData<'stats'>;
 
@@ -48,6 +50,10 @@ export interface StreamgateClientEvents {
   control: ControlMessage;
   /** Extension (capability `clipboard`): the desktop's clipboard changed. */
   clipboard: ClipboardMessage;
+  /** Extension (capability `cursor`): the desktop's cursor picture changed. */
+  cursor: CursorMessage;
+  /** Extension (capability `cursor`): where the desktop's pointer is (to peers not in control). */
+  pointer: PointerMessage;
   /** A server `error` message (source 'server') or a local failure (source 'client'). */
   error: StreamgateError;
   /** A measured ping round trip. */

@@ -16,6 +16,8 @@ export type {
   StatsMessage,
   ControlMessage,
   ClipboardMessage,
+  CursorMessage,
+  PointerMessage,
   ErrorMessage,
   WelcomeData,
   StatsData,

@@ -16,5 +16,11 @@ export const PRESS_RELEASE_CAPABILITY = 'mouse-press-release';
  */
 export const CLIPBOARD_CAPABILITY = 'clipboard';
 
+/**
+ * Extension: the `hello` capability of a client that draws the desktop's cursor itself: it gets `cursor`
+ * (the picture, once per serial) and `pointer` (where the controller points) (docs/protocol.md, "Extensions").
+ */
+export const CURSOR_CAPABILITY = 'cursor';
+
 /** Extension: the label of the WebRTC data channel the server offers for input messages. */
 export const INPUT_CHANNEL_LABEL = 'input';

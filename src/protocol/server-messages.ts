@@ -66,6 +66,22 @@ export const ClipboardNoticeDataSchema = z.object({
   selection: z.literal('clipboard'),
 });
 
+/** Extension (capability `cursor`): the desktop's cursor changed; `png` (base64) only the first time a client gets this serial. */
+export const CursorDataSchema = z.object({
+  serial: z.number().int().nonnegative(),
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
+  xhot: z.number().int().nonnegative(),
+  yhot: z.number().int().nonnegative(),
+  png: z.string().optional(),
+});
+
+/** Extension (capability `cursor`): where the desktop's pointer is, in video pixels; sent to peers not in control. */
+export const PointerDataSchema = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+});
+
 export const ErrorBodySchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
@@ -82,6 +98,8 @@ export const SERVER_MESSAGE_DATA = {
   stats: StatsDataSchema,
   control: ControlStateDataSchema,
   clipboard: ClipboardNoticeDataSchema,
+  cursor: CursorDataSchema,
+  pointer: PointerDataSchema,
 } as const;
 
 export type ServerDataMessageType = keyof typeof SERVER_MESSAGE_DATA;

@@ -56,6 +56,7 @@ function sendWelcome(ctx: SignalingContext, connection: Connection, session: Ses
     },
     replyTo,
   );
+  for (const hook of ctx.welcomeHooks) hook(session);
 }
 
 function announcesPressRelease(message: ClientMessageOf<'hello'>): boolean {

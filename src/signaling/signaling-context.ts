@@ -7,6 +7,7 @@ import type { SessionRegistry } from './session-registry.js';
 import type { Traffic } from './traffic.js';
 import type { SystemSampler } from './system-stats.js';
 import type { Connection } from './connection.js';
+import type { Session } from './session.js';
 import type { LimitFunction } from 'p-limit';
 
 /** Everything message handlers need, built once by the server. */
@@ -24,6 +25,8 @@ export interface SignalingContext {
   log: Logger;
   /** Source-specific facts told to clients in welcome. */
   sourceName: string;
+  /** Called after each welcome is sent: extensions that send a client their current state (the cursor). */
+  welcomeHooks: ((session: Session) => void)[];
 }
 
 /** What the server is built from; the rest of the context it makes itself. */

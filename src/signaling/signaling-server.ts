@@ -8,7 +8,9 @@ import { AuthError, type Principal } from '../auth/authenticator.js';
 import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
-import { announceClipboardChange, type ClipboardChange } from './clipboard-notices.js';
+import { announceClipboardChange } from './clipboard-notices.js';
+import type { DesktopClipboard } from '../desktop/index.js';
+import { CursorRelay, type CursorSource } from './cursor-relay.js';
 import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry } from './session-registry.js';
@@ -53,6 +55,7 @@ export class SignalingServer {
       traffic: new Traffic(),
       system: new SystemSampler(Date.now()),
       negotiations: pLimit(deps.config.maxNegotiations),
+      welcomeHooks: [],
     };
     this.ctx = ctx;
     this.wss = new WebSocketServer({
@@ -98,8 +101,14 @@ export class SignalingServer {
   }
 
   /** Announces the desktop clipboard's changes to the peer in control (`--clipboard` to-client or both). */
-  watchClipboard(clipboard: { on(event: 'change', listener: (change: ClipboardChange) => void): unknown }): void {
+  watchClipboard(clipboard: Pick<DesktopClipboard, 'on'>): void {
     clipboard.on('change', (change) => announceClipboardChange(this.ctx, change));
+  }
+
+  /** Relays the desktop's cursor to clients that announced `cursor`. */
+  watchCursor(source: CursorSource): void {
+    const relay = new CursorRelay(this.ctx, source, (session) => inputAllowed(this.ctx, session));
+    this.ctx.welcomeHooks.push((session) => relay.welcome(session));
   }
 
   /** `credentials` were checked before the upgrade; a failure is still upgraded so the client reads UNAUTHORIZED. */
