@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -31,14 +32,16 @@ export async function startApp(given: Config): Promise<RunningApp> {
     download: config.downloadDir ? await FileJail.open(config.downloadDir) : null,
   };
   const source = await startSource(config);
+  // View-only share links are HS256 JWTs: signed with --jwt-secret, or with a secret made now when auth is a token.
+  const shareSecret = config.jwtSecret ?? (config.authToken && !config.jwtPublicKey ? randomBytes(32).toString('base64url') : null);
   const display = source.display();
   const features = display ? await DesktopFeatures.start(display, { clipboard: config.clipboard !== 'off', maxClipboardBytes: config.maxClipboardSize, cursor: true }) : null;
-  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name });
+  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name, shareSecret });
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     signaling,
     log: logger('http'),
-    authenticator: Authenticator.fromSettings(config),
+    authenticator: Authenticator.fromSettings(shareSecret && !config.jwtSecret ? { ...config, jwtSecret: shareSecret } : config),
     publicMetrics: config.publicMetrics,
     allowedOrigins: config.allowedOrigins,
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,

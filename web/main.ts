@@ -8,6 +8,7 @@ import { StreamgateClient, StreamgateError, decodableVideoCodecs, type MediaStat
 import { attachFilePanel } from './files.js';
 import { attachClipboard } from './clipboard.js';
 import { attachCursor } from './cursor.js';
+import { attachParticipants } from './participants.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -74,7 +75,7 @@ const client = new StreamgateClient({
   video,
   codecPreferences: preferences(codec),
   clientInfo: { app: 'streamgate-viewer' },
-  capabilities: ['clipboard', 'cursor'],
+  capabilities: ['clipboard', 'cursor', 'participants'],
 });
 
 // ------------------------------------------------------------------ status
@@ -342,6 +343,11 @@ attachFilePanel(
 );
 
 attachCursor(client, video, el('remote-pointer'));
+attachParticipants(
+  client,
+  { list: el<HTMLUListElement>('participants'), request: el('control-request'), share: el<HTMLButtonElement>('btn-share'), link: el<HTMLInputElement>('share-link') },
+  token !== null,
+);
 
 const clipboardSync = attachClipboard(
   client,

@@ -186,13 +186,13 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
         this.emit('control', msg);
         break;
       case 'clipboard':
-        this.emit('clipboard', msg);
-        break;
       case 'cursor':
-        this.emit('cursor', msg);
-        break;
       case 'pointer':
-        this.emit('pointer', msg);
+      case 'participants':
+      case 'control-requested':
+      case 'share-link':
+        // Extension notices: each has the event of its own name.
+        this.emit(msg.type, msg as never);
         break;
       case 'error':
         this.onServerError(msg);

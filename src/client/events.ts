@@ -35,6 +35,9 @@ export type ErrorMessage = Msg<'error'>;
 export type ClipboardMessage = Msg<'clipboard'>;
 export type CursorMessage = Msg<'cursor'>;
 export type PointerMessage = Msg<'pointer'>;
+export type ParticipantsMessage = Msg<'participants'>;
+export type ControlRequestedMessage = Msg<'control-requested'>;
+export type ShareLinkMessage = Msg<'share-link'>;
 export type WelcomeData = ServerMessageData<'welcome'>;
 export type StatsData = ServerMessageData<'stats'>;
 
@@ -54,6 +57,12 @@ export interface StreamgateClientEvents {
   cursor: CursorMessage;
   /** Extension (capability `cursor`): where the desktop's pointer is (to peers not in control). */
   pointer: PointerMessage;
+  /** Extension (capability `participants`): who is connected and who holds control. */
+  participants: ParticipantsMessage;
+  /** Extension (capability `participants`), while in control: another peer asked for control. */
+  'control-requested': ControlRequestedMessage;
+  /** Extension: the answer to `create-share-link`. */
+  'share-link': ShareLinkMessage;
   /** A server `error` message (source 'server') or a local failure (source 'client'). */
   error: StreamgateError;
   /** A measured ping round trip. */

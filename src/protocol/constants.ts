@@ -22,5 +22,11 @@ export const CLIPBOARD_CAPABILITY = 'clipboard';
  */
 export const CURSOR_CAPABILITY = 'cursor';
 
+/**
+ * Extension: the `hello` capability of a client that shows who is connected: it gets `participants` whenever
+ * the list or control changes, and, while in control, `control-requested` when another peer asks for it.
+ */
+export const PARTICIPANTS_CAPABILITY = 'participants';
+
 /** Extension: the label of the WebRTC data channel the server offers for input messages. */
 export const INPUT_CHANNEL_LABEL = 'input';

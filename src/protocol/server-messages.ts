@@ -82,6 +82,33 @@ export const PointerDataSchema = z.object({
   y: z.number().int(),
 });
 
+/** Extension (capability `participants`): everyone connected now, and who holds control. */
+export const ParticipantsDataSchema = z.object({
+  participants: z.array(
+    z.object({
+      session_id: z.string(),
+      peer_id: PeerIdSchema.optional(),
+      role: z.enum(['control', 'view']),
+      in_control: z.boolean(),
+    }),
+  ),
+  controller_session_id: z.string().nullable(),
+});
+
+/** Extension (capability `participants`), to the peer in control: another peer asked for control. */
+export const ControlRequestedDataSchema = z.object({
+  session_id: z.string(),
+  peer_id: PeerIdSchema.optional(),
+});
+
+/** Extension: the answer to `create-share-link`: a view-only token and the viewer path that carries it. */
+export const ShareLinkDataSchema = z.object({
+  token: z.string(),
+  path: z.string(),
+  /** Epoch milliseconds. */
+  expires_at: z.number().int(),
+});
+
 export const ErrorBodySchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
@@ -100,6 +127,9 @@ export const SERVER_MESSAGE_DATA = {
   clipboard: ClipboardNoticeDataSchema,
   cursor: CursorDataSchema,
   pointer: PointerDataSchema,
+  participants: ParticipantsDataSchema,
+  'control-requested': ControlRequestedDataSchema,
+  'share-link': ShareLinkDataSchema,
 } as const;
 
 export type ServerDataMessageType = keyof typeof SERVER_MESSAGE_DATA;

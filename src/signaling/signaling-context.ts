@@ -27,7 +27,11 @@ export interface SignalingContext {
   sourceName: string;
   /** Called after each welcome is sent: extensions that send a client their current state (the cursor). */
   welcomeHooks: ((session: Session) => void)[];
+  /** Signs view-only share tokens (--jwt-secret, or one made at start); null when auth is off or JWTs use a public key. */
+  shareSecret: string | null;
+  /** Who is connected changed: clients that announced `participants` are told. */
+  participantsChanged: () => void;
 }
 
 /** What the server is built from; the rest of the context it makes itself. */
-export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'>;
+export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'> & Partial<Pick<SignalingContext, 'shareSecret'>>;

@@ -11,6 +11,7 @@ import { dispatch, inputAllowed } from './handlers.js';
 import { announceClipboardChange } from './clipboard-notices.js';
 import type { DesktopClipboard } from '../desktop/index.js';
 import { CursorRelay, type CursorSource } from './cursor-relay.js';
+import { ParticipantsAnnouncer } from './participants.js';
 import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry } from './session-registry.js';
@@ -56,8 +57,12 @@ export class SignalingServer {
       system: new SystemSampler(Date.now()),
       negotiations: pLimit(deps.config.maxNegotiations),
       welcomeHooks: [],
+      shareSecret: deps.shareSecret ?? null,
+      participantsChanged: () => participants.schedule(),
     };
     this.ctx = ctx;
+    const participants = new ParticipantsAnnouncer(ctx);
+    ctx.welcomeHooks.push(() => participants.schedule());
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: Math.min(Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024), OVERSIZE_READ_CAP),
@@ -176,9 +181,11 @@ export class SignalingServer {
     const session = this.ctx.sessions.of(connection);
     connection.log.info({ code, reason, session: session?.id, ...connection.traffic.snapshot() }, 'connection closed');
     this.ctx.sessions.detach(connection, code);
+    this.ctx.participantsChanged();
   }
 
   private announceControl(previous: string | null): void {
+    this.ctx.participantsChanged();
     // Without an input device control means nothing, and nobody needs telling.
     if (!this.ctx.input) return;
     const controller = this.ctx.control.controller;
