@@ -36,7 +36,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
   const shareSecret = config.jwtSecret ?? (config.authToken && !config.jwtPublicKey ? randomBytes(32).toString('base64url') : null);
   const display = source.display();
   const features = display ? await DesktopFeatures.start(display, { clipboard: config.clipboard !== 'off', maxClipboardBytes: config.maxClipboardSize, cursor: true }) : null;
-  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name, shareSecret });
+  const signaling = new SignalingServer({ config, media: source.media, input: source.input, log: logger('signaling'), sourceName: source.name, shareSecret, screen: source.screen });
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     signaling,

@@ -9,6 +9,7 @@ import { attachFilePanel } from './files.js';
 import { attachClipboard } from './clipboard.js';
 import { attachCursor } from './cursor.js';
 import { attachParticipants } from './participants.js';
+import { attachFitScreen } from './fit-screen.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -75,7 +76,7 @@ const client = new StreamgateClient({
   video,
   codecPreferences: preferences(codec),
   clientInfo: { app: 'streamgate-viewer' },
-  capabilities: ['clipboard', 'cursor', 'participants'],
+  capabilities: ['clipboard', 'cursor', 'participants', 'resize'],
 });
 
 // ------------------------------------------------------------------ status
@@ -348,6 +349,8 @@ attachParticipants(
   { list: el<HTMLUListElement>('participants'), request: el('control-request'), share: el<HTMLButtonElement>('btn-share'), link: el<HTMLInputElement>('share-link') },
   token !== null,
 );
+
+attachFitScreen(client, stage, video, () => welcomed && viewOnly === null);
 
 const clipboardSync = attachClipboard(
   client,

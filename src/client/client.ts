@@ -191,6 +191,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       case 'participants':
       case 'control-requested':
       case 'share-link':
+      case 'screen':
         // Extension notices: each has the event of its own name.
         this.emit(msg.type, msg as never);
         break;

@@ -38,6 +38,7 @@ export type PointerMessage = Msg<'pointer'>;
 export type ParticipantsMessage = Msg<'participants'>;
 export type ControlRequestedMessage = Msg<'control-requested'>;
 export type ShareLinkMessage = Msg<'share-link'>;
+export type ScreenMessage = Msg<'screen'>;
 export type WelcomeData = ServerMessageData<'welcome'>;
 export type StatsData = ServerMessageData<'stats'>;
 
@@ -63,6 +64,8 @@ export interface StreamgateClientEvents {
   'control-requested': ControlRequestedMessage;
   /** Extension: the answer to `create-share-link`. */
   'share-link': ShareLinkMessage;
+  /** Extension (capability `resize`): the desktop's size and whether the controller may change it. */
+  screen: ScreenMessage;
   /** A server `error` message (source 'server') or a local failure (source 'client'). */
   error: StreamgateError;
   /** A measured ping round trip. */

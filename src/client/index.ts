@@ -21,6 +21,7 @@ export type {
   ParticipantsMessage,
   ControlRequestedMessage,
   ShareLinkMessage,
+  ScreenMessage,
   ErrorMessage,
   WelcomeData,
   StatsData,

@@ -52,6 +52,8 @@ const FLAGS: { flag: string; key: string; help: string; default?: string; switch
   { flag: 'tls-key', key: 'tlsKey', help: 'PEM private key file for --tls-cert' },
   { flag: 'upload-dir', key: 'uploadDir', help: 'folder the peer with the control role uploads files into over HTTP (off without)' },
   { flag: 'download-dir', key: 'downloadDir', help: 'folder the peer with the control role downloads files from over HTTP (off without)' },
+  { flag: 'resize', key: 'resize', help: 'off | controller: the virtual desktop takes the size of the controlling viewer\'s window', default: 'off' },
+  { flag: 'max-resolution', key: 'maxResolution', help: 'the largest size --resize controller may make the virtual desktop (default 2560x1440, at least --resolution)' },
   { flag: 'clipboard', key: 'clipboard', help: 'clipboard sharing with the peer in control: off | to-client | to-desktop | both', default: 'both' },
   { flag: 'max-clipboard-size', key: 'maxClipboardSize', help: 'largest clipboard content (text or PNG) in bytes, either way', default: String(8 * 1024 * 1024) },
   { flag: 'max-upload-size', key: 'maxUploadSize', help: 'largest upload in bytes', default: String(100 * 1024 * 1024) },

@@ -78,6 +78,8 @@ export const ConfigSchema = z
     downloadDir: z.string().min(1).optional(),
     maxUploadSize: Int(0, Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
     clipboard: z.enum(['off', 'to-client', 'to-desktop', 'both']).default('both'),
+    resize: z.enum(['off', 'controller']).default('off'),
+    maxResolution: Resolution.optional(),
     maxClipboardSize: Int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
   })
   .refine((c) => (c.tlsCert === undefined) === (c.tlsKey === undefined), {

@@ -28,5 +28,8 @@ export const CURSOR_CAPABILITY = 'cursor';
  */
 export const PARTICIPANTS_CAPABILITY = 'participants';
 
+/** Extension: the `hello` capability of a client that follows the screen's size and may ask to resize it (`screen`, `resize-screen`). */
+export const RESIZE_CAPABILITY = 'resize';
+
 /** Extension: the label of the WebRTC data channel the server offers for input messages. */
 export const INPUT_CHANNEL_LABEL = 'input';

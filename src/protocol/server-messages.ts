@@ -109,6 +109,14 @@ export const ShareLinkDataSchema = z.object({
   expires_at: z.number().int(),
 });
 
+/** Extension (capability `resize`): the desktop's size, after the welcome and on every change. */
+export const ScreenDataSchema = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The peer in control may send `resize-screen` (`--resize controller`). */
+  resizable: z.boolean(),
+});
+
 export const ErrorBodySchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
@@ -130,6 +138,7 @@ export const SERVER_MESSAGE_DATA = {
   participants: ParticipantsDataSchema,
   'control-requested': ControlRequestedDataSchema,
   'share-link': ShareLinkDataSchema,
+  screen: ScreenDataSchema,
 } as const;
 
 export type ServerDataMessageType = keyof typeof SERVER_MESSAGE_DATA;

@@ -262,6 +262,19 @@ async function onCreateShareLink(ctx: SignalingContext, connection: Connection, 
   connection.send('share-link', { token, path: `/?token=${encodeURIComponent(token)}`, expires_at: expiresAt }, message.message_id);
 }
 
+async function onResizeScreen(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'resize-screen'>): Promise<void> {
+  const session = requireSession(ctx, connection);
+  if (!ctx.screen?.resizable) throw new ProtocolError('FORBIDDEN', 'This server does not resize its desktop to viewers (--resize off, or not a virtual desktop).', 'resize=off');
+  if (!inputAllowed(ctx, session)) throw new ProtocolError('FORBIDDEN', 'Only the peer in control sizes the desktop.', `controller=${ctx.control.controller ?? 'nobody'}`);
+  const { width, height } = message.data;
+  try {
+    await ctx.screen.resize(width, height);
+  } catch (err) {
+    session.connection.log.warn({ err, width, height }, 'resize failed');
+    throw new ProtocolError('INTERNAL_ERROR', 'The desktop could not be resized.', `${width}x${height}`);
+  }
+}
+
 function onControl(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-control' | 'release-control'>): void {
   const session = requireSession(ctx, connection);
   if (message.type === 'release-control') {
@@ -310,5 +323,7 @@ export function dispatch(ctx: SignalingContext, connection: Connection, message:
       return onHandOver(ctx, connection, message);
     case 'create-share-link':
       return onCreateShareLink(ctx, connection, message);
+    case 'resize-screen':
+      return onResizeScreen(ctx, connection, message);
   }
 }

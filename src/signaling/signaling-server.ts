@@ -12,6 +12,7 @@ import { announceClipboardChange } from './clipboard-notices.js';
 import type { DesktopClipboard } from '../desktop/index.js';
 import { CursorRelay, type CursorSource } from './cursor-relay.js';
 import { ParticipantsAnnouncer } from './participants.js';
+import { ScreenRelay } from './screen-relay.js';
 import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry } from './session-registry.js';
@@ -58,11 +59,16 @@ export class SignalingServer {
       negotiations: pLimit(deps.config.maxNegotiations),
       welcomeHooks: [],
       shareSecret: deps.shareSecret ?? null,
+      screen: deps.screen ?? null,
       participantsChanged: () => participants.schedule(),
     };
     this.ctx = ctx;
     const participants = new ParticipantsAnnouncer(ctx);
     ctx.welcomeHooks.push(() => participants.schedule());
+    if (ctx.screen) {
+      const screens = new ScreenRelay(ctx, ctx.screen);
+      ctx.welcomeHooks.push((session) => screens.welcome(session));
+    }
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: Math.min(Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024), OVERSIZE_READ_CAP),

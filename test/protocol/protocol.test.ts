@@ -31,6 +31,7 @@ test('protocol: every client message type validates its required fields and name
     ping: { sequence: {} },
     hello: { capabilities: [1] },
     'hand-over-control': { session_id: 5 },
+    'resize-screen': { width: 8, height: 100 },
   };
   for (const [type, data] of Object.entries(bad)) {
     const r = parseClientMessage(JSON.stringify({ type, data }));
