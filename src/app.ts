@@ -47,6 +47,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
     health: source.health,
     files,
+    sessionAccess: (id, token) => signaling.sessionAccess(id, token),
     clipboard: { clipboard: features?.clipboard ?? null, policy: config.clipboard },
   });
   if (features?.cursor) signaling.watchCursor(features.cursor);

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { limitCounter, registry } from '../metrics.js';
 import type { Logger } from '../log.js';
-import type { SignalingServer } from '../signaling/signaling-server.js';
+import type { SessionAccess, SignalingServer } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
@@ -27,6 +27,8 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
   files?: { upload: FileJail | null; download: FileJail | null };
+  /** The live signaling session of an id and resume token: the credentials of /files/ and /clipboard. */
+  sessionAccess?: (sessionId: string, token: string) => SessionAccess | null;
   /** GET/PUT /clipboard: the desktop's clipboard (null without one) and `--clipboard`. */
   clipboard?: { clipboard: DesktopClipboard | null; policy: ClipboardPolicy };
 }
@@ -68,7 +70,7 @@ export function createHttpServer(options: HttpOptions): Server {
       res.end(text);
       return;
     }
-    const sessionAccess = (id: string, token: string) => options.signaling.sessionAccess(id, token);
+    const sessionAccess = options.sessionAccess ?? (() => null);
     if (path.startsWith(FILES_PREFIX)) {
       const { upload = null, download = null } = options.files ?? {};
       await handleFileRequest(req, res, path, { upload, download, authenticate, sessionAccess });
