@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { ClusterNode } from './desktops/cluster-node.js';
 import { DesktopManager } from './desktops/desktop-manager.js';
 import { DesktopRouter } from './desktops/desktop-router.js';
 import { LocalDesktops } from './desktops/local-desktops.js';
+import { FileJail } from './files/index.js';
 
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../web', import.meta.url));
 
@@ -30,16 +32,25 @@ export interface RunningApp {
 export async function startApp(given: Config): Promise<RunningApp> {
   const log = logger('app');
   const { config, exposure } = secureByDefault(given);
-  const desktops = await LocalDesktops.start(config);
+  // Before the desktops: a missing folder fails the start with nothing to tear down.
+  const files = {
+    upload: config.uploadDir ? await FileJail.open(config.uploadDir, { maxUploadBytes: config.maxUploadSize }) : null,
+    download: config.downloadDir ? await FileJail.open(config.downloadDir) : null,
+  };
+  // View-only share links are HS256 JWTs: signed with --jwt-secret, or with a secret made now when auth is a token.
+  const shareSecret = config.jwtSecret ?? (config.authToken && !config.jwtPublicKey ? randomBytes(32).toString('base64url') : null);
+  const desktops = await LocalDesktops.start(config, shareSecret);
   registerMediaMetrics(registry, desktops.mediaFigures());
   const router = new DesktopRouter(desktops);
   const manager = new DesktopManager(desktops, config.desktopIdleTimeout);
   let cluster: ClusterNode | null = null;
+  // Files and the clipboard over HTTP belong to the node's first desktop, as WHEP does.
+  const first = desktops.defaultDesktop;
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
     signaling: router,
     log: logger('http'),
-    authenticator: Authenticator.fromSettings(config),
+    authenticator: Authenticator.fromSettings(shareSecret && !config.jwtSecret ? { ...config, jwtSecret: shareSecret } : config),
     publicMetrics: config.publicMetrics,
     allowedOrigins: config.allowedOrigins,
     tls: config.tlsCert && config.tlsKey ? { cert: config.tlsCert, key: config.tlsKey } : undefined,
@@ -50,7 +61,10 @@ export async function startApp(given: Config): Promise<RunningApp> {
     }),
     desktopsApi: desktopsApi({ manager, cluster: () => cluster, log: logger('http.desktops') }),
     // WHEP viewers watch the node's first desktop (docs/protocol.md, "WHEP").
-    whep: { media: desktops.defaultDesktop.source.media, iceServers: config.iceServers },
+    whep: { media: first.source.media, iceServers: config.iceServers },
+    files,
+    sessionAccess: (id, token) => first.signaling.sessionAccess(id, token),
+    clipboard: { clipboard: first.features?.clipboard ?? null, policy: config.clipboard },
   });
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { Config } from './config/options.js';
-import { VirtualDesktop } from './desktop/index.js';
+import { ScreenResizer, VirtualDesktop, type ScreenSize } from './desktop/index.js';
 import { GstreamerMediaService } from './media/gstreamer-media-service.js';
 import type { PulseCapture } from './audio/pulse-capture.js';
 import type { MediaService, SourceSpec } from './media/types.js';
@@ -13,8 +13,22 @@ export interface RunningSource {
   name: string;
   media: MediaService & MediaFigures;
   input: InputInjector | null;
+  /** The virtual desktop's screen: its size, and resizing it under `--resize controller`; null for other sources. */
+  screen: DesktopScreen | null;
+  /** The X display captured now (a restarted Xvfb may have another number); null for the test pattern. */
+  display(): string | null;
   health(): Record<string, unknown>;
   stop(): Promise<void>;
+}
+
+/** The largest `--resize controller` makes the virtual desktop unless --max-resolution says otherwise. */
+const DEFAULT_MAX_RESOLUTION = { width: 2560, height: 1440 };
+
+export interface DesktopScreen {
+  readonly size: ScreenSize;
+  readonly resizable: boolean;
+  resize(width: number, height: number): Promise<ScreenSize>;
+  on(event: 'resize', listener: (size: ScreenSize) => void): unknown;
 }
 
 /**
@@ -27,7 +41,10 @@ export async function startSource(config: Config, log = logger('source')): Promi
   let display: string | null = null;
   let audio: PulseCapture | null = null;
   if (config.source === 'virtual') {
-    desktop = new VirtualDesktop({ width, height, app: config.app, ...(config.appUser ? { appUser: config.appUser } : {}) });
+    const max = config.maxResolution ?? DEFAULT_MAX_RESOLUTION;
+    // Xvfb's framebuffer is allocated at its largest once; RandR then resizes within it.
+    const maxSize = config.resize === 'controller' ? { width: Math.max(max.width, width), height: Math.max(max.height, height) } : undefined;
+    desktop = new VirtualDesktop({ width, height, app: config.app, ...(config.appUser ? { appUser: config.appUser } : {}), ...(maxSize ? { maxSize } : {}) });
     await desktop.start();
     display = desktop.display;
     audio = desktop.audio;
@@ -62,6 +79,21 @@ export async function startSource(config: Config, log = logger('source')): Promi
         media.setSource({ ...spec, display: ready });
       }
     });
+    let screen: DesktopScreen | null = null;
+    if (desktop) {
+      const vd = desktop;
+      const resizer = config.resize === 'controller' ? new ScreenResizer(() => vd.readyDisplay ?? display ?? '') : null;
+      // ximagesrc keeps the size it started with: the encoders restart to capture the whole new screen.
+      vd.on('resize', () => media.sourceResized());
+      screen = {
+        get size() {
+          return vd.size;
+        },
+        resizable: resizer !== null,
+        resize: (w, h) => (resizer ? resizer.resize(w, h) : Promise.reject(new Error('--resize is off'))),
+        on: (event, listener) => vd.on(event, listener),
+      };
+    }
     let input: InputInjector | null = null;
     if (display && config.input !== 'none') {
       const fixed = display;
@@ -75,6 +107,8 @@ export async function startSource(config: Config, log = logger('source')): Promi
       name: config.source,
       media,
       input,
+      screen,
+      display: () => display,
       health: () => ({ source: config.source, ...(display ? { display, audio: audio ? 'pulseaudio' : 'silence' } : {}), codecs: media.codecs }),
       stop: stopAll,
     };

@@ -5,6 +5,11 @@
  * Test hooks: `document.body.dataset.state`, `body.playing`, and `window.streamgate`.
  */
 import { StreamgateClient, StreamgateError, decodableVideoCodecs, type MediaStatsSummary, type StateChange } from '../src/client/index.js';
+import { attachFilePanel } from './files.js';
+import { attachClipboard } from './clipboard.js';
+import { attachCursor } from './cursor.js';
+import { attachParticipants } from './participants.js';
+import { attachFitScreen } from './fit-screen.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -46,6 +51,7 @@ const btnAudio = el<HTMLButtonElement>('btn-audio');
 const btnFullscreen = el<HTMLButtonElement>('btn-fullscreen');
 const btnControl = el<HTMLButtonElement>('btn-control');
 const statsPanel = el('stats');
+const btnClipboard = el<HTMLButtonElement>('btn-clipboard');
 
 const params = new URLSearchParams(location.search);
 const toCodec = (v: string | null): Codec | null => {
@@ -72,6 +78,7 @@ const client = new StreamgateClient({
   video,
   codecPreferences: preferences(codec),
   clientInfo: { app: 'streamgate-viewer' },
+  capabilities: ['clipboard', 'cursor', 'participants', 'resize'],
 });
 
 // ------------------------------------------------------------------ status
@@ -101,6 +108,7 @@ function render(): void {
   statusText.parentElement!.title = status;
   curtainText.textContent = curtain;
   btnControl.hidden = !(viewOnly && (viewOnly.why === 'unknown' || viewOnly.why === 'other'));
+  btnClipboard.hidden = !welcomed || viewOnly !== null;
 }
 
 function showError(e: StreamgateError): void {
@@ -171,7 +179,7 @@ client.on('track', () => {
 
 // ------------------------------------------------------------------ input
 
-const isUiTarget = (t: EventTarget | null): boolean => t instanceof Element && t.closest('.bar') !== null;
+const isUiTarget = (t: EventTarget | null): boolean => t instanceof Element && t.closest('.bar, .panel') !== null;
 let keyboardOn = store.get(KEYS.keyboard) !== 'off';
 const input = client.attachInput(video, {
   keyboardTarget: window,
@@ -320,6 +328,47 @@ function setStats(on: boolean): void {
 }
 btnStats.addEventListener('click', () => setStats(statsPanel.hidden));
 
+// ------------------------------------------------------------------ files
+
+attachFilePanel(
+  client,
+  {
+    button: el<HTMLButtonElement>('btn-files'),
+    panel: el('files'),
+    picker: el<HTMLInputElement>('file-picker'),
+    uploadButton: el<HTMLButtonElement>('btn-upload'),
+    progress: el<HTMLProgressElement>('file-progress'),
+    status: el('file-status'),
+    list: el<HTMLUListElement>('file-list'),
+    dropTarget: stage,
+  },
+  token,
+);
+
+attachCursor(client, video, el('remote-pointer'));
+attachParticipants(
+  client,
+  { list: el<HTMLUListElement>('participants'), request: el('control-request'), share: el<HTMLButtonElement>('btn-share'), link: el<HTMLInputElement>('share-link') },
+  token !== null,
+);
+
+attachFitScreen(client, stage, video, () => welcomed && viewOnly === null);
+
+const clipboardSync = attachClipboard(
+  client,
+  {
+    button: btnClipboard,
+    panel: el('clipboard'),
+    text: el<HTMLTextAreaElement>('clip-text'),
+    image: el<HTMLImageElement>('clip-image'),
+    copy: el<HTMLButtonElement>('btn-clip-copy'),
+    send: el<HTMLButtonElement>('btn-clip-send'),
+    status: el('clip-status'),
+  },
+  token,
+  () => welcomed && viewOnly === null,
+);
+
 // ------------------------------------------------------------------ start
 
 setKeyboard(keyboardOn);
@@ -343,7 +392,13 @@ window.addEventListener('pageshow', (e) => {
 
 declare global {
   interface Window {
-    streamgate: { client: StreamgateClient; input: typeof input; setStats: (on: boolean) => void; setKeyboard: (on: boolean) => void };
+    streamgate: {
+      client: StreamgateClient;
+      input: typeof input;
+      setStats: (on: boolean) => void;
+      setKeyboard: (on: boolean) => void;
+      clipboard: typeof clipboardSync;
+    };
   }
 }
-window.streamgate = { client, input, setStats, setKeyboard };
+window.streamgate = { client, input, setStats, setKeyboard, clipboard: clipboardSync };

@@ -185,6 +185,16 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       case 'control':
         this.emit('control', msg);
         break;
+      case 'clipboard':
+      case 'cursor':
+      case 'pointer':
+      case 'participants':
+      case 'control-requested':
+      case 'share-link':
+      case 'screen':
+        // Extension notices: each has the event of its own name.
+        this.emit(msg.type, msg as never);
+        break;
       case 'error':
         this.onServerError(msg);
         break;

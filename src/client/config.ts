@@ -40,6 +40,8 @@ export interface StreamgateClientOptions {
   peerId?: PeerId;
   /** Merged into `hello.data.client_info`. */
   clientInfo?: Record<string, unknown>;
+  /** Extensions to announce in `hello.data.capabilities`, e.g. `clipboard` (docs/protocol.md, "Extensions"). */
+  capabilities?: string[];
   /** Reconnect by itself after an abnormal close (default true). */
   autoReconnect?: boolean;
   /** Attempts per outage before giving up (default Infinity). */
@@ -73,6 +75,7 @@ export interface ResolvedOptions {
   url: string;
   peerId: PeerId;
   clientInfo: Record<string, unknown>;
+  capabilities: string[];
   autoReconnect: boolean;
   maxRetries: number;
   backoff: BackoffOptions;
@@ -113,6 +116,7 @@ const OptionsSchema = z.strictObject({
   ),
   peerId: z.optional(z.union([z.string().check(z.minLength(1), z.maxLength(256)), z.number()])),
   clientInfo: z.optional(z.record(z.string(), z.unknown())),
+  capabilities: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(64))).check(z.maxLength(32))),
   autoReconnect: z.optional(z.boolean()),
   maxRetries: z.optional(
     z.custom<number>((v) => typeof v === 'number' && (v === Infinity || (Number.isInteger(v) && v >= 0)), {
@@ -199,6 +203,7 @@ export function resolveOptions(options: StreamgateClientOptions): ResolvedOption
     url: options.url,
     peerId: options.peerId ?? Math.floor(Math.random() * 1_000_000),
     clientInfo: options.clientInfo ?? {},
+    capabilities: options.capabilities ?? [],
     autoReconnect: options.autoReconnect ?? true,
     maxRetries: options.maxRetries ?? Infinity,
     backoff,

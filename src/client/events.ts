@@ -32,6 +32,13 @@ export type PongMessage = Msg<'pong'>;
 export type StatsMessage = Msg<'stats'>;
 export type ControlMessage = Msg<'control'>;
 export type ErrorMessage = Msg<'error'>;
+export type ClipboardMessage = Msg<'clipboard'>;
+export type CursorMessage = Msg<'cursor'>;
+export type PointerMessage = Msg<'pointer'>;
+export type ParticipantsMessage = Msg<'participants'>;
+export type ControlRequestedMessage = Msg<'control-requested'>;
+export type ShareLinkMessage = Msg<'share-link'>;
+export type ScreenMessage = Msg<'screen'>;
 export type WelcomeData = ServerMessageData<'welcome'>;
 export type StatsData = ServerMessageData<'stats'>;
 
@@ -45,6 +52,20 @@ export interface StreamgateClientEvents {
   pong: PongMessage;
   stats: StatsMessage;
   control: ControlMessage;
+  /** Extension (capability `clipboard`): the desktop's clipboard changed. */
+  clipboard: ClipboardMessage;
+  /** Extension (capability `cursor`): the desktop's cursor picture changed. */
+  cursor: CursorMessage;
+  /** Extension (capability `cursor`): where the desktop's pointer is (to peers not in control). */
+  pointer: PointerMessage;
+  /** Extension (capability `participants`): who is connected and who holds control. */
+  participants: ParticipantsMessage;
+  /** Extension (capability `participants`), while in control: another peer asked for control. */
+  'control-requested': ControlRequestedMessage;
+  /** Extension: the answer to `create-share-link`. */
+  'share-link': ShareLinkMessage;
+  /** Extension (capability `resize`): the desktop's size and whether the controller may change it. */
+  screen: ScreenMessage;
   /** A server `error` message (source 'server') or a local failure (source 'client'). */
   error: StreamgateError;
   /** A measured ping round trip. */

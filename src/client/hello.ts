@@ -12,7 +12,7 @@ export interface ResumeTicket {
  * The `hello` this client registers with: what it is and runs on (merged with the `clientInfo`
  * option), what it can do, and the session to resume when there is one.
  */
-export function helloData(extraInfo: Record<string, unknown>, resume: ResumeTicket | null): ClientMessageData<'hello'> {
+export function helloData(extraInfo: Record<string, unknown>, resume: ResumeTicket | null, extraCapabilities: readonly string[] = []): ClientMessageData<'hello'> {
   const nav = typeof navigator !== 'undefined' ? navigator : undefined;
   const clientInfo: Record<string, unknown> = { sdk: 'streamgate-client', sdk_version: CLIENT_VERSION };
   if (nav?.userAgent) clientInfo.user_agent = nav.userAgent;
@@ -21,7 +21,7 @@ export function helloData(extraInfo: Record<string, unknown>, resume: ResumeTick
   if (typeof devicePixelRatio === 'number') clientInfo.device_pixel_ratio = devicePixelRatio;
   const data: ClientMessageData<'hello'> = {
     client_info: { ...clientInfo, ...extraInfo },
-    capabilities: ['webrtc', 'video', 'audio', 'input-events', 'mouse-wheel', PRESS_RELEASE_CAPABILITY, 'data-channel', 'resume'],
+    capabilities: ['webrtc', 'video', 'audio', 'input-events', 'mouse-wheel', PRESS_RELEASE_CAPABILITY, 'data-channel', 'resume', ...extraCapabilities],
     supported_protocols: ['1.0'],
   };
   if (resume) {

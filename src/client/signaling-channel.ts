@@ -200,7 +200,7 @@ export class SignalingChannel implements PingTransport {
     this.isRegistered = false;
     ws.onopen = () => {
       if (this.ws !== ws) return;
-      this.sendNow('hello', helloData(this.context.options.clientInfo, this.resume));
+      this.sendNow('hello', helloData(this.context.options.clientInfo, this.resume, this.context.options.capabilities));
     };
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ws !== ws) return;

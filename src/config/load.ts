@@ -70,6 +70,13 @@ const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string;
   { flag: 'janus-admin-secret', key: 'janusAdminSecret', help: 'admin_secret of their admin API (--janus-admin)' },
   { flag: 'max-local-viewers', key: 'maxLocalViewers', help: 'with --janus: view-only viewers beyond this many local ones go to Janus (0 = all of them)' },
   { flag: 'janus-fallback', key: 'janusFallback', help: 'when a Janus goes away, its viewers move to local fan-out (local) or are told MEDIA_UNAVAILABLE until it is back (tell)' },
+  { flag: 'upload-dir', key: 'uploadDir', help: 'folder the peer with the control role uploads files into over HTTP (off without)' },
+  { flag: 'download-dir', key: 'downloadDir', help: 'folder the peer with the control role downloads files from over HTTP (off without)' },
+  { flag: 'resize', key: 'resize', help: 'off | controller: the virtual desktop takes the size of the controlling viewer\'s window' },
+  { flag: 'max-resolution', key: 'maxResolution', help: 'the largest size --resize controller may make the virtual desktop (default 2560x1440, at least --resolution)' },
+  { flag: 'clipboard', key: 'clipboard', help: 'clipboard sharing with the peer in control: off | to-client | to-desktop | both' },
+  { flag: 'max-clipboard-size', key: 'maxClipboardSize', help: 'largest clipboard content (text or PNG) in bytes, either way' },
+  { flag: 'max-upload-size', key: 'maxUploadSize', help: 'largest upload in bytes' },
 ];
 
 const SCHEMA_DEFAULTS = ConfigFields.parse({});

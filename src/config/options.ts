@@ -122,6 +122,13 @@ export const ConfigFields = z.strictObject({
   janusAdminSecret: z.string().min(1).optional(),
   maxLocalViewers: Int(0, 1_000_000).default(50),
   janusFallback: OneOf(['local', 'tell']).default('local'),
+  uploadDir: z.string().min(1).optional(),
+  downloadDir: z.string().min(1).optional(),
+  maxUploadSize: Int(0, Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  clipboard: OneOf(['off', 'to-client', 'to-desktop', 'both']).default('both'),
+  resize: OneOf(['off', 'controller']).default('off'),
+  maxResolution: Resolution.optional(),
+  maxClipboardSize: Int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
 });
 
 export const ConfigSchema = ConfigFields

@@ -1,6 +1,7 @@
 import type { Config } from '../config/options.js';
 import { logger } from '../log.js';
 import type { ScreenSize } from '../desktop/screen-size.js';
+import { DesktopFeatures } from '../desktop/index.js';
 import { janusOffloadFor, registerJanusMetrics, type JanusOffload } from '../janus/index.js';
 import { registry } from '../metrics.js';
 import { SignalingServer } from '../signaling/signaling-server.js';
@@ -44,13 +45,16 @@ export class LocalDesktop {
     readonly source: RunningSource,
     readonly signaling: SignalingServer,
     private readonly offload: JanusOffload | undefined,
+    /** Its cursor watcher and clipboard (docs/protocol.md, "Extensions"); null without an X display. */
+    readonly features: DesktopFeatures | null,
   ) {}
 
   /**
    * `janus`: this desktop's view-only audience beyond --max-local-viewers goes to the --janus gateways. Only
    * one desktop of a node may use them: its mountpoints have fixed ids (docs/janus.md).
+   * `shareSecret`: signs the view-only share links its controller may make; null where none can be made.
    */
-  static async start(base: Config, settings: DesktopSettings, janus = false): Promise<LocalDesktop> {
+  static async start(base: Config, settings: DesktopSettings, { janus, shareSecret }: { janus: boolean; shareSecret: string | null }): Promise<LocalDesktop> {
     const config: Config = { ...base, app: settings.app ?? base.app, resolution: settings.resolution ?? base.resolution };
     const desktop = settings.name;
     const source = await startSource(config, logger('source', { desktop }));
@@ -61,9 +65,27 @@ export class LocalDesktop {
         })
       : undefined;
     if (offload) registerJanusMetrics(registry, offload);
-    const signaling = new SignalingServer({ config, media: offload ?? source.media, input: source.input, log: logger('signaling', { desktop }), sourceName: source.name });
+    const display = source.display();
+    const features = display
+      ? await DesktopFeatures.start(display, { clipboard: config.clipboard !== 'off', maxClipboardBytes: config.maxClipboardSize, cursor: true }).catch(async (err: unknown) => {
+          await offload?.stop();
+          await source.stop();
+          throw err;
+        })
+      : null;
+    const signaling = new SignalingServer({
+      config,
+      media: offload ?? source.media,
+      input: source.input,
+      log: logger('signaling', { desktop }),
+      sourceName: source.name,
+      shareSecret,
+      screen: source.screen,
+    });
+    if (features?.cursor) signaling.watchCursor(features.cursor);
+    if (features?.clipboard && (config.clipboard === 'both' || config.clipboard === 'to-client')) signaling.watchClipboard(features.clipboard);
     logger('desktops', { desktop }).info({ app: config.source === 'virtual' ? config.app : undefined, source: config.source, resolution: `${config.resolution.width}x${config.resolution.height}` }, 'desktop started');
-    return new LocalDesktop(settings, config, source, signaling, offload);
+    return new LocalDesktop(settings, config, source, signaling, offload, features);
   }
 
   get name(): string {
@@ -103,6 +125,7 @@ export class LocalDesktop {
   /** Closes its connections (GOING_AWAY), then stops its source. */
   async stop(): Promise<void> {
     await this.signaling.shutdown();
+    await this.features?.stop();
     await this.offload?.stop();
     await this.source.stop();
   }

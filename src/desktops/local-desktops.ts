@@ -20,18 +20,20 @@ export class LocalDesktops {
 
   private constructor(
     private readonly config: Config,
+    /** Signs view-only share links (see LocalDesktop.start); null where none can be made. */
+    private readonly shareSecret: string | null,
     readonly defaultDesktop: LocalDesktop,
   ) {
     this.desktops.set(defaultDesktop.name, defaultDesktop);
   }
 
   /** Starts the configured desktops (--desktop), or one `default` desktop from --app. */
-  static async start(config: Config): Promise<LocalDesktops> {
+  static async start(config: Config, shareSecret: string | null = null): Promise<LocalDesktops> {
     const specs: DesktopSettings[] = config.desktops.length
       ? config.desktops.map((d) => ({ name: d.name, app: d.app, onDemand: false, shared: true }))
       : [{ name: DEFAULT_DESKTOP, onDemand: false, shared: false }];
     const [first, ...rest] = specs;
-    const desktops = new LocalDesktops(config, await LocalDesktop.start(config, first!, true));
+    const desktops = new LocalDesktops(config, shareSecret, await LocalDesktop.start(config, first!, { janus: true, shareSecret }));
     try {
       for (const spec of rest) await desktops.add(spec);
     } catch (err) {
@@ -70,7 +72,7 @@ export class LocalDesktops {
     if (this.size >= this.config.maxDesktops) throw new ClusterError('no-room', `This node runs ${this.size} desktops, its most (--max-desktops ${this.config.maxDesktops}).`);
     this.busy.add(name);
     try {
-      const desktop = await LocalDesktop.start(this.config, settings);
+      const desktop = await LocalDesktop.start(this.config, settings, { janus: false, shareSecret: this.shareSecret });
       this.desktops.set(name, desktop);
       return desktop;
     } finally {

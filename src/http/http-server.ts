@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { limitCounter, registry } from '../metrics.js';
 import type { Logger } from '../log.js';
+import type { SessionAccess } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
@@ -30,6 +31,10 @@ function signalingPath(path: string): { desktop: string | null } | null {
 import { WhepEndpoint } from './whep-endpoint.js';
 import type { MediaService } from '../media/types.js';
 import type { IceServer } from '../protocol/index.js';
+import { FILES_PREFIX, handleFileRequest } from './file-routes.js';
+import type { FileJail } from '../files/index.js';
+import { CLIPBOARD_PATH, handleClipboardRequest, type ClipboardPolicy } from './clipboard-routes.js';
+import type { DesktopClipboard } from '../desktop/index.js';
 
 export interface HttpOptions {
   webRoot: string;
@@ -46,6 +51,12 @@ export interface HttpOptions {
   desktopsApi?: (req: IncomingMessage, res: ServerResponse, path: string, credentials: Principal) => Promise<void>;
   /** WHEP viewers (docs/protocol.md, "WHEP") are fed by this media service. */
   whep: { media: MediaService; iceServers: readonly IceServer[] };
+  /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
+  files?: { upload: FileJail | null; download: FileJail | null };
+  /** The live signaling session of an id and resume token: the credentials of /files/ and /clipboard. */
+  sessionAccess?: (sessionId: string, token: string) => SessionAccess | null;
+  /** GET/PUT /clipboard: the desktop's clipboard (null without one) and `--clipboard`. */
+  clipboard?: { clipboard: DesktopClipboard | null; policy: ClipboardPolicy };
 }
 
 /** One port for everything: the viewer's static files, /healthz, /metrics, WHEP, and WebSocket upgrades on /ws and /ws/NAME. */
@@ -92,6 +103,17 @@ export function createHttpServer(options: HttpOptions): Server {
       return;
     }
     if (path && (await whep.handle(req, res, path))) return;
+    const sessionAccess = options.sessionAccess ?? (() => null);
+    if (path.startsWith(FILES_PREFIX)) {
+      const { upload = null, download = null } = options.files ?? {};
+      await handleFileRequest(req, res, path, { upload, download, authenticate, sessionAccess });
+      return;
+    }
+    if (path === CLIPBOARD_PATH) {
+      const { clipboard = null, policy = 'off' } = options.clipboard ?? {};
+      await handleClipboardRequest(req, res, { clipboard, policy, authenticate, sessionAccess });
+      return;
+    }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
     serveStatic(req, res, () => sendJson(res, 404, { error: `no such path: ${path}` }));
   };

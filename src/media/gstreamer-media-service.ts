@@ -57,6 +57,11 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     for (const pipeline of this.started) pipeline.retarget(source);
   }
 
+  /** The captured screen changed size: every video encoder restarts to capture it whole at its new size. */
+  sourceResized(): void {
+    for (const pipeline of this.started) if (pipeline.stats().kind === 'video') pipeline.restart();
+  }
+
   /**
    * Probes the installed GStreamer for codecs, then serves `settings.source`. Rejects when the source is an
    * X display and nothing can capture it: every viewer would fail, so the server should not start that way.

@@ -158,6 +158,14 @@ export class StreamPipeline {
     this.spec = { ...this.spec, source };
     this.log = logger('media.pipeline', { stream: this.key });
     this.log.info({ from }, 'source moved; restarting the encoder on it');
+    this.restart();
+  }
+
+  /**
+   * Restarts a running worker on the same source: the X screen changed size, and ximagesrc fixes its
+   * size when it starts. Viewers see down, then up, as after a crash, and stay attached.
+   */
+  restart(): void {
     // Not the encoder's fault: the restart comes without a longer backoff.
     this.backoff.reset();
     this.worker?.kill('SIGKILL');

@@ -99,6 +99,18 @@ export const MouseWheelDataSchema = z.object({
 /** Extension: ask for or give up input control (see docs/protocol.md). */
 export const ControlRequestDataSchema = z.object({});
 
+/** Extension: the peer in control gives control to another session (docs/protocol.md, "Extensions"). */
+export const HandOverControlDataSchema = z.object({ session_id: z.string().min(1).max(128) });
+
+/** Extension: the peer in control asks for a short-lived view-only token to share (auth on). */
+export const CreateShareLinkDataSchema = z.object({});
+
+/** Extension: the controller's viewer size in device pixels; the virtual desktop takes it (`--resize controller`). */
+export const ResizeScreenDataSchema = z.object({
+  width: z.number().int().min(16).max(16384),
+  height: z.number().int().min(16).max(16384),
+});
+
 /** Data schema of every message type a client may send. `data` may be absent where every field is optional. */
 export const CLIENT_MESSAGE_DATA = {
   hello: HelloDataSchema,
@@ -113,6 +125,9 @@ export const CLIENT_MESSAGE_DATA = {
   'mouse-wheel': MouseWheelDataSchema,
   'request-control': ControlRequestDataSchema,
   'release-control': ControlRequestDataSchema,
+  'hand-over-control': HandOverControlDataSchema,
+  'create-share-link': CreateShareLinkDataSchema,
+  'resize-screen': ResizeScreenDataSchema,
 } as const;
 
 export type ClientMessageType = keyof typeof CLIENT_MESSAGE_DATA;

@@ -61,6 +61,62 @@ export const ControlStateDataSchema = z.object({
   controller_session_id: z.string().nullable(),
 });
 
+/** Extension (capability `clipboard`): the desktop's CLIPBOARD changed; its content is at GET /clipboard. */
+export const ClipboardNoticeDataSchema = z.object({
+  selection: z.literal('clipboard'),
+});
+
+/** Extension (capability `cursor`): the desktop's cursor changed; `png` (base64) only the first time a client gets this serial. */
+export const CursorDataSchema = z.object({
+  serial: z.number().int().nonnegative(),
+  width: z.number().int().nonnegative(),
+  height: z.number().int().nonnegative(),
+  xhot: z.number().int().nonnegative(),
+  yhot: z.number().int().nonnegative(),
+  png: z.string().optional(),
+});
+
+/** Extension (capability `cursor`): where the desktop's pointer is, in video pixels; sent to peers not in control. */
+export const PointerDataSchema = z.object({
+  x: z.number().int(),
+  y: z.number().int(),
+});
+
+/** Extension (capability `participants`): everyone connected now, and who holds control. */
+export const ParticipantsDataSchema = z.object({
+  participants: z.array(
+    z.object({
+      session_id: z.string(),
+      peer_id: PeerIdSchema.optional(),
+      role: z.enum(['control', 'view']),
+      in_control: z.boolean(),
+    }),
+  ),
+  controller_session_id: z.string().nullable(),
+});
+
+/** Extension (capability `participants`), to the peer in control: another peer asked for control. */
+export const ControlRequestedDataSchema = z.object({
+  session_id: z.string(),
+  peer_id: PeerIdSchema.optional(),
+});
+
+/** Extension: the answer to `create-share-link`: a view-only token and the viewer path that carries it. */
+export const ShareLinkDataSchema = z.object({
+  token: z.string(),
+  path: z.string(),
+  /** Epoch milliseconds. */
+  expires_at: z.number().int(),
+});
+
+/** Extension (capability `resize`): the desktop's size, after the welcome and on every change. */
+export const ScreenDataSchema = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The peer in control may send `resize-screen` (`--resize controller`). */
+  resizable: z.boolean(),
+});
+
 export const ErrorBodySchema = z.object({
   code: z.enum(ERROR_CODES),
   message: z.string(),
@@ -76,6 +132,13 @@ export const SERVER_MESSAGE_DATA = {
   pong: PongDataSchema,
   stats: StatsDataSchema,
   control: ControlStateDataSchema,
+  clipboard: ClipboardNoticeDataSchema,
+  cursor: CursorDataSchema,
+  pointer: PointerDataSchema,
+  participants: ParticipantsDataSchema,
+  'control-requested': ControlRequestedDataSchema,
+  'share-link': ShareLinkDataSchema,
+  screen: ScreenDataSchema,
 } as const;
 
 export type ServerDataMessageType = keyof typeof SERVER_MESSAGE_DATA;

@@ -1,4 +1,4 @@
-import { PRESS_RELEASE_CAPABILITY, PROTOCOL_VERSION, STATS_SECTIONS, type ClientMessage, type ClientMessageOf, type ServerMessageData, type StatsSection } from '../protocol/index.js';
+import { PARTICIPANTS_CAPABILITY, PRESS_RELEASE_CAPABILITY, PROTOCOL_VERSION, STATS_SECTIONS, type ClientMessage, type ClientMessageOf, type ServerMessageData, type StatsSection } from '../protocol/index.js';
 import { MediaError, type MediaViewer, type OfferRequest } from '../media/types.js';
 import type { PeerInput } from '../input/types.js';
 import type { Connection } from './connection.js';
@@ -7,6 +7,7 @@ import type { Session } from './session.js';
 import type { SignalingContext } from './signaling-context.js';
 import { SERVER_VERSION } from '../version.js';
 import { limitCounter } from '../metrics.js';
+import { signViewToken } from '../auth/share-token.js';
 
 const DEFAULT_CODECS = ['H264', 'VP8'];
 
@@ -56,6 +57,7 @@ function sendWelcome(ctx: SignalingContext, connection: Connection, session: Ses
     },
     replyTo,
   );
+  for (const hook of ctx.welcomeHooks) hook(session);
 }
 
 function announcesPressRelease(message: ClientMessageOf<'hello'>): boolean {
@@ -74,6 +76,7 @@ function onHello(ctx: SignalingContext, connection: Connection, message: ClientM
   const resumed = sessionId && token ? ctx.sessions.resume(connection, sessionId, token, message.peer_id) : undefined;
   const session = resumed ?? ctx.sessions.open(connection, message.peer_id);
   session.pressRelease = announcesPressRelease(message);
+  session.capabilities = new Set(message.data.capabilities ?? []);
   sendWelcome(ctx, connection, session, resumed !== undefined, message.message_id);
 }
 
@@ -229,6 +232,51 @@ function onMouseClick(ctx: SignalingContext, session: Session, message: ClientMe
   input.mouseClick(message.data);
 }
 
+/** A refused request for control is shown to the controller, when it announced `participants`, so it may hand over. */
+function tellController(ctx: SignalingContext, requester: Session): void {
+  for (const session of ctx.sessions.all()) {
+    if (session.id !== ctx.control.controller || !session.capabilities.has(PARTICIPANTS_CAPABILITY) || ctx.sessions.of(session.connection) !== session) continue;
+    session.connection.send('control-requested', { session_id: requester.id, ...(requester.peerId === undefined ? {} : { peer_id: requester.peerId }) });
+  }
+}
+
+function onHandOver(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'hand-over-control'>): void {
+  const session = requireSession(ctx, connection);
+  const target = message.data.session_id;
+  if (ctx.control.controller !== session.id) {
+    throw new ProtocolError('FORBIDDEN', 'Only the peer in control can hand it over.', `controller=${ctx.control.controller ?? 'nobody'}`);
+  }
+  const receiver = [...ctx.sessions.all()].find((s) => s.id === target && ctx.sessions.of(s.connection) === s);
+  if (!receiver || receiver.connection.principal.role !== 'control' || !ctx.control.handOver(session.id, target)) {
+    throw new ProtocolError('INVALID_MESSAGE', 'Control can go only to a connected peer with the control role.', 'data.session_id');
+  }
+  connection.send('control', { input_enabled: inputAllowed(ctx, session), controller_session_id: ctx.control.controller }, message.message_id);
+}
+
+async function onCreateShareLink(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'create-share-link'>): Promise<void> {
+  const session = requireSession(ctx, connection);
+  requireControlRole(connection);
+  if (!ctx.control.canInput(session.id)) throw new ProtocolError('FORBIDDEN', 'Only the peer in control can share a view-only link.', `controller=${ctx.control.controller ?? 'nobody'}`);
+  if (!ctx.shareSecret) {
+    throw new ProtocolError('FORBIDDEN', 'Share links need auth with a shared token or --jwt-secret: without auth anyone may open the viewer, and a --jwt-public-key server cannot sign.', 'share-link');
+  }
+  const { token, expiresAt } = await signViewToken(ctx.shareSecret);
+  connection.send('share-link', { token, path: `/?token=${encodeURIComponent(token)}`, expires_at: expiresAt }, message.message_id);
+}
+
+async function onResizeScreen(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'resize-screen'>): Promise<void> {
+  const session = requireSession(ctx, connection);
+  if (!ctx.screen?.resizable) throw new ProtocolError('FORBIDDEN', 'This server does not resize its desktop to viewers (--resize off, or not a virtual desktop).', 'resize=off');
+  if (!inputAllowed(ctx, session)) throw new ProtocolError('FORBIDDEN', 'Only the peer in control sizes the desktop.', `controller=${ctx.control.controller ?? 'nobody'}`);
+  const { width, height } = message.data;
+  try {
+    await ctx.screen.resize(width, height);
+  } catch (err) {
+    session.connection.log.warn({ err, width, height }, 'resize failed');
+    throw new ProtocolError('INTERNAL_ERROR', 'The desktop could not be resized.', `${width}x${height}`);
+  }
+}
+
 function onControl(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'request-control' | 'release-control'>): void {
   const session = requireSession(ctx, connection);
   if (message.type === 'release-control') {
@@ -236,6 +284,7 @@ function onControl(ctx: SignalingContext, connection: Connection, message: Clien
   } else {
     requireControlRole(connection);
     if (!ctx.control.request(session.id)) {
+      tellController(ctx, session);
       throw new ProtocolError('FORBIDDEN', 'Input control is held by another peer.', `controller=${ctx.control.controller ?? 'nobody'}`);
     }
   }
@@ -272,5 +321,11 @@ export function dispatch(ctx: SignalingContext, connection: Connection, message:
     case 'request-control':
     case 'release-control':
       return onControl(ctx, connection, message);
+    case 'hand-over-control':
+      return onHandOver(ctx, connection, message);
+    case 'create-share-link':
+      return onCreateShareLink(ctx, connection, message);
+    case 'resize-screen':
+      return onResizeScreen(ctx, connection, message);
   }
 }

@@ -43,6 +43,13 @@ export class InputControl extends EventEmitter<{ change: [previous: string | nul
     return this.holder === sessionId;
   }
 
+  /** The holder gives control to `to`, a member; true when `to` holds it afterwards. */
+  handOver(from: string, to: string): boolean {
+    if (this.policy !== 'first' || this.holder !== from || !this.members.includes(to)) return false;
+    this.set(to);
+    return true;
+  }
+
   release(sessionId: string): void {
     if (this.policy === 'first' && this.holder === sessionId) this.set(null);
   }

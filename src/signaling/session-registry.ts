@@ -102,6 +102,13 @@ export class SessionRegistry {
     for (const session of [...this.waiting.keys()]) this.dispose(session);
   }
 
+  /** The session with this id, when `token` is its resume token and it is attached to a connection now. */
+  attached(sessionId: string, token: string): Session | undefined {
+    const session = this.byId.get(sessionId);
+    if (!session?.tokenMatches(token) || this.byConnection.get(session.connection) !== session) return undefined;
+    return session;
+  }
+
   get size(): number {
     return this.byId.size;
   }

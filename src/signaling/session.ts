@@ -28,6 +28,8 @@ export class Session {
    * Without it, `down` is a whole click: the JS seed sends `action:"down"` on every click and never `up`.
    */
   pressRelease = false;
+  /** What the client listed in `hello.data.capabilities`: extensions it takes (docs/protocol.md, "Extensions"). */
+  capabilities: ReadonlySet<string> = new Set();
   /** Negotiation steps of one session run one at a time, in arrival order. */
   readonly negotiation = new SerialQueue();
 

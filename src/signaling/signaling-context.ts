@@ -7,7 +7,18 @@ import type { SessionRegistry } from './session-registry.js';
 import type { Traffic } from './traffic.js';
 import type { SystemSampler } from './system-stats.js';
 import type { Connection } from './connection.js';
+import type { Session } from './session.js';
 import type { LimitFunction } from 'p-limit';
+
+/** The virtual desktop's screen, as far as signaling uses it. */
+export interface ScreenControl {
+  readonly size: { width: number; height: number };
+  /** `--resize controller`: the controller's `resize-screen` is applied. */
+  readonly resizable: boolean;
+  /** Resizes the screen (bounded and made even); resolves to the size it became. */
+  resize(width: number, height: number): Promise<{ width: number; height: number }>;
+  on(event: 'resize', listener: (size: { width: number; height: number }) => void): unknown;
+}
 
 /** Everything message handlers need, built once by the server. */
 export interface SignalingContext {
@@ -24,7 +35,15 @@ export interface SignalingContext {
   log: Logger;
   /** Source-specific facts told to clients in welcome. */
   sourceName: string;
+  /** Called after each welcome is sent: extensions that send a client their current state (the cursor). */
+  welcomeHooks: ((session: Session) => void)[];
+  /** Signs view-only share tokens (--jwt-secret, or one made at start); null when auth is off or JWTs use a public key. */
+  shareSecret: string | null;
+  /** The desktop's screen; null for sources without one. */
+  screen: ScreenControl | null;
+  /** Who is connected changed: clients that announced `participants` are told. */
+  participantsChanged: () => void;
 }
 
 /** What the server is built from; the rest of the context it makes itself. */
-export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'>;
+export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'> & Partial<Pick<SignalingContext, 'shareSecret' | 'screen'>>;

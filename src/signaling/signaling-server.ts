@@ -9,12 +9,23 @@ import { BEARER_PROTOCOL_PREFIX } from '../auth/request-credentials.js';
 import { relayedClientAddress } from '../cluster/relay-headers.js';
 import { Connection } from './connection.js';
 import { dispatch, inputAllowed } from './handlers.js';
+import { announceClipboardChange } from './clipboard-notices.js';
+import type { DesktopClipboard } from '../desktop/index.js';
+import { CursorRelay, type CursorSource } from './cursor-relay.js';
+import { ParticipantsAnnouncer } from './participants.js';
+import { ScreenRelay } from './screen-relay.js';
 import { InputControl } from './input-control.js';
 import { LivenessSweep } from './liveness-sweep.js';
 import { SessionRegistry } from './session-registry.js';
 import type { SignalingContext, SignalingDeps } from './signaling-context.js';
 import { SystemSampler } from './system-stats.js';
 import { Traffic } from './traffic.js';
+
+export interface SessionAccess {
+  principal: Principal;
+  /** It holds input control now. */
+  controls: boolean;
+}
 
 /** Frames up to this many times max_message_size are read and answered with MESSAGE_TOO_LARGE; beyond, ws closes with TOO_LARGE itself. */
 const OVERSIZE_READ_FACTOR = 16;
@@ -54,8 +65,18 @@ export class SignalingServer {
       traffic: new Traffic(),
       system: new SystemSampler(Date.now()),
       negotiations: pLimit(deps.config.maxNegotiations),
+      welcomeHooks: [],
+      shareSecret: deps.shareSecret ?? null,
+      screen: deps.screen ?? null,
+      participantsChanged: () => participants.schedule(),
     };
     this.ctx = ctx;
+    const participants = new ParticipantsAnnouncer(ctx);
+    ctx.welcomeHooks.push(() => participants.schedule());
+    if (ctx.screen) {
+      const screens = new ScreenRelay(ctx, ctx.screen);
+      ctx.welcomeHooks.push((session) => screens.welcome(session));
+    }
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: Math.min(Math.max(ctx.config.maxMessageSize * OVERSIZE_READ_FACTOR, 1024 * 1024), OVERSIZE_READ_CAP),
@@ -81,6 +102,27 @@ export class SignalingServer {
 
   get sessionCount(): number {
     return this.ctx.sessions.size;
+  }
+
+  /**
+   * Who holds the live session named by `sessionId` and `token` (a welcome's session_id and resume_token),
+   * and whether it may send input now: HTTP endpoints that act for a viewer (files, clipboard) take those as
+   * its credentials. Null when no session of that id and token is attached to a connection now.
+   */
+  sessionAccess(sessionId: string, token: string): SessionAccess | null {
+    const session = this.ctx.sessions.attached(sessionId, token);
+    return session ? { principal: session.connection.principal, controls: inputAllowed(this.ctx, session) } : null;
+  }
+
+  /** Announces the desktop clipboard's changes to the peer in control (`--clipboard` to-client or both). */
+  watchClipboard(clipboard: Pick<DesktopClipboard, 'on'>): void {
+    clipboard.on('change', (change) => announceClipboardChange(this.ctx, change));
+  }
+
+  /** Relays the desktop's cursor to clients that announced `cursor`. */
+  watchCursor(source: CursorSource): void {
+    const relay = new CursorRelay(this.ctx, source, (session) => inputAllowed(this.ctx, session));
+    this.ctx.welcomeHooks.push((session) => relay.welcome(session));
   }
 
   /** `credentials` were checked before the upgrade; a failure is still upgraded so the client reads UNAUTHORIZED. */
@@ -160,9 +202,11 @@ export class SignalingServer {
     const session = this.ctx.sessions.of(connection);
     connection.log.info({ code, reason, session: session?.id, ...connection.traffic.snapshot() }, 'connection closed');
     this.ctx.sessions.detach(connection, code);
+    this.ctx.participantsChanged();
   }
 
   private announceControl(previous: string | null): void {
+    this.ctx.participantsChanged();
     // Without an input device control means nothing, and nobody needs telling.
     if (!this.ctx.input) return;
     const controller = this.ctx.control.controller;

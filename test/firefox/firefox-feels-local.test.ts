@@ -1,0 +1,64 @@
+/**
+ * Cursor and resize in Firefox ESR, as in Chromium (test/web/viewer-cursor.test.ts, viewer-resize.test.ts):
+ * against `--source virtual --resize controller`, the desktop takes the Firefox page's size and the video
+ * follows; the page's CSS cursor becomes xterm's I-beam over the (shrunk) terminal and the root cursor beside it.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Page } from 'puppeteer-core';
+import { launchFirefox, type FirefoxBrowser } from '../helpers/firefox.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { waitUntil } from '../helpers/processes.js';
+
+const run = promisify(execFile);
+const SIZE = { width: 720, height: 400 };
+let server: TestServer;
+let firefox: FirefoxBrowser;
+let page: Page;
+let display: string;
+
+const x = (args: string[]) => run(args[0]!, args.slice(1), { env: { ...process.env, DISPLAY: display }, timeout: 5000 });
+const shown = () =>
+  page.evaluate(() => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    return { size: `${v.videoWidth}x${v.videoHeight}`, serial: v.dataset.cursorSerial ?? '', css: v.style.cursor };
+  });
+
+before(async () => {
+  const started = await Promise.allSettled([
+    startServer(['--source', 'virtual', '--resolution', '640x360', '--resize', 'controller']).then((s) => (server = s)),
+    launchFirefox().then((f) => (firefox = f)),
+  ]);
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
+  display = ((await (await fetch(`${server.url}/healthz`)).json()) as { display: string }).display;
+  page = await firefox.newPage();
+  await page.setViewport(SIZE);
+  await page.goto(server.url);
+});
+
+after(async () => {
+  await firefox?.close();
+  await server?.stop();
+});
+
+test('the desktop takes the Firefox page size and the video follows', async () => {
+  const inner = await page.evaluate(() => ({ w: window.innerWidth * devicePixelRatio, h: window.innerHeight * devicePixelRatio }));
+  const want = `${Math.round(inner.w / 2) * 2}x${Math.round(inner.h / 2) * 2}`;
+  await waitUntil(`the video is ${want}`, async () => (await shown()).size === want, 40_000);
+  const { stdout } = await x(['xwininfo', '-root']);
+  assert.equal(`${/Width: (\d+)/.exec(stdout)?.[1]}x${/Height: (\d+)/.exec(stdout)?.[1]}`, want);
+});
+
+test("the page's cursor is the desktop's: the I-beam over the terminal, the root cursor beside it", async () => {
+  await x(['xdotool', 'search', '--sync', '--class', 'xterm', 'windowsize', '%@', '160', '90']);
+  await page.mouse.move(500, 300);
+  await new Promise((r) => setTimeout(r, 1000));
+  const root = await shown();
+  await page.mouse.move(40, 40);
+  await waitUntil('a new cursor over the terminal', async () => (await shown()).serial !== root.serial, 10_000);
+  const ibeam = await shown();
+  assert.match(ibeam.css, /^url\("?data:image\/png;base64,/);
+  assert.notEqual(ibeam.css, root.css);
+});

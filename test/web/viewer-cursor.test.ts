@@ -1,0 +1,103 @@
+/**
+ * The desktop's cursor drawn by the browser, against `--source virtual` with its xterm shrunk into a corner:
+ * the controller's CSS cursor turns into xterm's I-beam over the terminal and back to the root window's
+ * cursor beside it, and the other viewer sees the pointer's position.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const run = promisify(execFile);
+// Page and desktop of one size: a page pixel is a desktop pixel.
+const SIZE = { width: 640, height: 360 };
+let server: TestServer;
+let browser: Browser;
+let controller: Page;
+let watcher: Page;
+
+async function openLive(inControl: boolean): Promise<Page> {
+  const page = await browser.newPage({ viewport: SIZE });
+  await page.goto(server.url);
+  await page.waitForFunction(
+    (control) => {
+      const c = window.streamgate?.client;
+      const v = document.getElementById('video') as HTMLVideoElement;
+      return c?.state === 'live' && v.videoWidth > 0 && c.sessionConfig?.input_enabled === control;
+    },
+    inControl,
+    { timeout: 30_000 },
+  );
+  return page;
+}
+
+/** The controller's CSS cursor and its serial once it settles on a serial other than `not`. */
+async function cursorAfter(page: Page, not: string | undefined): Promise<{ serial: string; css: string }> {
+  await page.waitForFunction((prev) => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    return v.dataset.cursorSerial !== undefined && v.dataset.cursorSerial !== prev;
+  }, not, { timeout: 10_000, polling: 100 });
+  return page.evaluate(() => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    return { serial: v.dataset.cursorSerial!, css: v.style.cursor };
+  });
+}
+
+before(async () => {
+  server = await startServer(['--source', 'virtual', '--resolution', `${SIZE.width}x${SIZE.height}`]);
+  const { display } = (await (await fetch(`${server.url}/healthz`)).json()) as { display: string };
+  // The desktop fits its app to the screen; shrunk into the corner, the xterm leaves root window beside it.
+  for (let attempt = 0; ; attempt++) {
+    const shrunk = await run('xdotool', ['search', '--sync', '--class', 'xterm', 'windowsize', '%@', '160', '90'], { env: { ...process.env, DISPLAY: display }, timeout: 5000 }).then(() => true, () => false);
+    if (shrunk) break;
+    if (attempt > 20) throw new Error('the xterm could not be shrunk');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  browser = await launchChromium();
+  controller = await openLive(true);
+  watcher = await openLive(false);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("the controller's cursor is the desktop's: xterm's I-beam over the terminal, the root cursor beside it", async () => {
+  // A page in the background gets its input events and timers late.
+  await controller.bringToFront();
+  await controller.mouse.move(500, 300);
+  await cursorAfter(controller, undefined);
+  // The picture sent with the welcome may still be the one under the pointer before it moved: let it settle.
+  await new Promise((r) => setTimeout(r, 1000));
+  const root = await cursorAfter(controller, undefined);
+  await controller.mouse.move(40, 40);
+  const ibeam = await cursorAfter(controller, root.serial);
+  assert.notEqual(ibeam.css, root.css);
+  assert.match(ibeam.css, /^url\("?data:image\/png;base64,[A-Za-z0-9+/=]+"?\) \d+ \d+, auto$/);
+  // Back beside the terminal: the root cursor again, drawn from the picture the viewer kept.
+  await controller.mouse.move(450, 250);
+  const again = await cursorAfter(controller, ibeam.serial);
+  assert.equal(again.serial, root.serial);
+  assert.equal(again.css, root.css);
+});
+
+test("the other viewer sees where the controller points", async () => {
+  for (const [x, y] of [[400, 200], [120, 300]] as const) {
+    await controller.mouse.move(x, y);
+    await watcher.waitForFunction(
+      ([wx, wy]) => {
+        const m = document.getElementById('remote-pointer')!;
+        return !m.hidden && Math.abs(Number(m.dataset.x) - wx) <= 2 && Math.abs(Number(m.dataset.y) - wy) <= 2;
+      },
+      [x, y] as const,
+      { timeout: 10_000 },
+    );
+    const box = await watcher.locator('#remote-pointer').boundingBox();
+    assert.ok(box && Math.abs(box.x + box.width / 2 - x) <= 3 && Math.abs(box.y + box.height / 2 - y) <= 3, `marker at ${JSON.stringify(box)} for ${x},${y}`);
+  }
+  assert.ok(await controller.locator('#remote-pointer').isHidden(), 'the controller has no marker: its pointer is its mouse');
+});

@@ -1,0 +1,68 @@
+/**
+ * Who is watching and who holds control (docs/protocol.md, "Sharing"), in the stats overlay: each peer
+ * with its state, a "Give control" button beside the others while this viewer is in control, a request
+ * from another peer to answer, and (with auth on) a view-only link to share.
+ */
+import type { ParticipantsMessage, StreamgateClient } from '../src/client/index.js';
+
+export interface ParticipantsElements {
+  list: HTMLUListElement;
+  request: HTMLElement;
+  share: HTMLButtonElement;
+  link: HTMLInputElement;
+}
+
+type Participant = ParticipantsMessage['data']['participants'][number];
+
+export function attachParticipants(client: StreamgateClient, ui: ParticipantsElements, hasToken: boolean): void {
+  let participants: Participant[] = [];
+  let mine = false;
+
+  const label = (p: Participant): string => (p.peer_id === undefined ? p.session_id.slice(0, 8) : String(p.peer_id));
+  const giveTo = (sessionId: string): void => void client.send('hand-over-control', { session_id: sessionId });
+
+  function render(): void {
+    const me = client.session?.session_id;
+    mine = participants.some((p) => p.session_id === me && p.in_control);
+    ui.list.replaceChildren(
+      ...participants.map((p) => {
+        const item = document.createElement('li');
+        item.dataset.sessionId = p.session_id;
+        item.classList.toggle('in-control', p.in_control);
+        const name = document.createElement('span');
+        name.textContent = `${label(p)}${p.session_id === me ? ' (you)' : ''}`;
+        const state = document.createElement('span');
+        state.className = 'state';
+        state.textContent = p.in_control ? 'in control' : p.role === 'view' ? 'view only' : 'watching';
+        item.append(name, state);
+        if (mine && p.session_id !== me && p.role === 'control') {
+          const give = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Give control', className: 'give' });
+          give.addEventListener('click', () => giveTo(p.session_id));
+          item.append(give);
+        }
+        return item;
+      }),
+    );
+    ui.share.hidden = !(mine && hasToken);
+    if (!mine) ui.request.hidden = true;
+  }
+
+  client.on('participants', (m) => {
+    participants = m.data.participants;
+    render();
+  });
+  client.on('control-requested', (m) => {
+    const who = participants.find((p) => p.session_id === m.data.session_id);
+    ui.request.replaceChildren(
+      Object.assign(document.createElement('span'), { textContent: `${who ? label(who) : m.data.session_id.slice(0, 8)} asks for control ` }),
+      Object.assign(document.createElement('button'), { type: 'button', textContent: 'Hand over', onclick: () => giveTo(m.data.session_id) }),
+    );
+    ui.request.hidden = false;
+  });
+  ui.share.addEventListener('click', () => void client.send('create-share-link', {}));
+  client.on('share-link', (m) => {
+    ui.link.value = new URL(m.data.path, location.href).href;
+    ui.link.hidden = false;
+    ui.link.select();
+  });
+}
