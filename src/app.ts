@@ -61,6 +61,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     }),
     desktopsApi: desktopsApi({ manager, cluster: () => cluster, log: logger('http.desktops') }),
     // WHEP viewers watch the node's first desktop (docs/protocol.md, "WHEP").
+    firstDesktop: first.name,
     whep: { media: first.source.media, iceServers: config.iceServers },
     files,
     sessionAccess: (id, token) => first.signaling.sessionAccess(id, token),

@@ -29,6 +29,7 @@ function signalingPath(path: string): { desktop: string | null } | null {
   }
 }
 import { WhepEndpoint } from './whep-endpoint.js';
+import { grantFor } from '../desktops/desktop-grant.js';
 import type { MediaService } from '../media/types.js';
 import type { IceServer } from '../protocol/index.js';
 import { FILES_PREFIX, handleFileRequest } from './file-routes.js';
@@ -49,6 +50,8 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** Answers `/api/desktops` and `/api/desktops/NAME` for authenticated callers. */
   desktopsApi?: (req: IncomingMessage, res: ServerResponse, path: string, credentials: Principal) => Promise<void>;
+  /** The name of the desktop WHEP, /files/ and /clipboard serve (the node's first). */
+  firstDesktop?: string;
   /** WHEP viewers (docs/protocol.md, "WHEP") are fed by this media service. */
   whep: { media: MediaService; iceServers: readonly IceServer[] };
   /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
@@ -70,7 +73,12 @@ export function createHttpServer(options: HttpOptions): Server {
           throw err;
         })
       : Promise.resolve(OPEN_PRINCIPAL);
-  const whep = new WhepEndpoint({ ...options.whep, allowedOrigins: options.allowedOrigins, authenticate, log: options.log });
+  // WHEP, /files/ and /clipboard serve the node's first desktop: a `desktops` claim must grant it, and its role there counts.
+  const authenticateFirst = async (req: IncomingMessage): Promise<Principal | AuthError> => {
+    const credentials = await authenticate(req);
+    return credentials instanceof AuthError || !options.firstDesktop ? credentials : grantFor(credentials, options.firstDesktop);
+  };
+  const whep = new WhepEndpoint({ ...options.whep, allowedOrigins: options.allowedOrigins, authenticate: authenticateFirst, log: options.log });
 
   const unauthorized = (res: ServerResponse, refusal: AuthError): void => {
     limitCounter.inc({ limit: 'unauthorized' });
@@ -106,12 +114,12 @@ export function createHttpServer(options: HttpOptions): Server {
     const sessionAccess = options.sessionAccess ?? (() => null);
     if (path.startsWith(FILES_PREFIX)) {
       const { upload = null, download = null } = options.files ?? {};
-      await handleFileRequest(req, res, path, { upload, download, authenticate, sessionAccess });
+      await handleFileRequest(req, res, path, { upload, download, authenticate: authenticateFirst, sessionAccess });
       return;
     }
     if (path === CLIPBOARD_PATH) {
       const { clipboard = null, policy = 'off' } = options.clipboard ?? {};
-      await handleClipboardRequest(req, res, { clipboard, policy, authenticate, sessionAccess });
+      await handleClipboardRequest(req, res, { clipboard, policy, authenticate: authenticateFirst, sessionAccess });
       return;
     }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.
