@@ -60,7 +60,8 @@ async function measureRelay(ctx: BenchContext, pings: number): Promise<{ figures
     const relay = await startBenchServer([...common, '--node-id', 'relay'], { host: '127.0.0.3' });
     servers.push(relay);
     for (;;) {
-      if (((await health(relay)).cluster as { desktops: number }).desktops === 1) break;
+      // The node joins the cluster once it listens: its first /healthz may have no cluster yet.
+      if (((await health(relay)).cluster as { desktops: number } | undefined)?.desktops === 1) break;
       await sleep(100);
     }
     ctx.log(`cluster: ${pings} pings direct, then relayed`);
