@@ -10,6 +10,7 @@ import { attachClipboard } from './clipboard.js';
 import { attachCursor } from './cursor.js';
 import { attachParticipants } from './participants.js';
 import { attachFitScreen } from './fit-screen.js';
+import { showDesktopPicker } from './desktop-picker.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -71,6 +72,8 @@ const desktop = params.get('desktop');
 const wsUrl =
   (params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${desktop ? `/${encodeURIComponent(desktop)}` : ''}`) +
   (token ? `?token=${encodeURIComponent(token)}` : '');
+
+void showDesktopPicker(el<HTMLSelectElement>('desktop'), desktop, token);
 
 const client = new StreamgateClient({
   url: wsUrl,

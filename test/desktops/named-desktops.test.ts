@@ -115,6 +115,19 @@ describe('named desktops on one server: each /ws/NAME has its own screen, video 
       await page.close();
     }
   });
+
+  test('the viewer lists the desktops it may open and opens the one picked', async () => {
+    browser ??= await launchChromium();
+    const page = await openViewer(browser, `${server.url}/`);
+    const picker = page.locator('#desktop');
+    await picker.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.deepEqual(await picker.locator('option').allTextContents(), ['red', 'blue']);
+    assert.equal(await picker.inputValue(), 'red', 'plain /ws is the first desktop');
+    await picker.selectOption('blue');
+    await page.waitForURL(/[?&]desktop=blue/, { timeout: 15_000 });
+    assert.equal(await page.locator('#desktop').inputValue(), 'blue');
+    await page.close();
+  });
 });
 
 describe('a JWT\'s desktops claim grants desktops one by one, each with its role', () => {
