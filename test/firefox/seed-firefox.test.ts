@@ -10,9 +10,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { decodedVideo, launchFirefox, sessionDescriptions, waitForInbound, type FirefoxBrowser } from '../helpers/firefox.js';
-import { SEED_MISSING, seedCode } from '../helpers/seed.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { decodedVideo, sessionDescriptions, waitForInbound, type FirefoxBrowser } from '../helpers/firefox.js';
+import { SEED_MISSING, seedBrowserPage } from '../helpers/seed.js';
+import type { TestServer } from '../helpers/server.js';
+import { startFirefoxRig, stopFirefoxRig } from './firefox-rig.js';
 
 const SEED_PORT = '8080';
 
@@ -23,24 +24,14 @@ describe('the seed browser client, unchanged, in Firefox ESR without H.264', { s
   let page: Page;
 
   before(async () => {
-    writeFileSync(
-      join(dir, 'seed.html'),
-      `<!doctype html><meta charset="utf-8"><title>seed client</title>
-<body style="margin:0;background:#000"><video id="remoteVideo" autoplay playsinline muted style="width:1280px;height:720px"></video>
-<script>\n${seedCode('javascript', 0)}\n</script></body>`,
-    );
-    // Both at once (each takes seconds), and both settled before failing, so `after` stops whichever started.
-    const started = await Promise.allSettled([
-      startServer(['--port', SEED_PORT, '--source', 'test', '--resolution', '1280x720', '--web-root', dir]).then((s) => (server = s)),
-      launchFirefox().then((f) => (firefox = f)),
-    ]);
-    for (const result of started) if (result.status === 'rejected') throw result.reason;
+    writeFileSync(join(dir, 'seed.html'), seedBrowserPage());
+    const rig = await startFirefoxRig(['--port', SEED_PORT, '--source', 'test', '--resolution', '1280x720', '--web-root', dir]);
+    ({ server, firefox } = rig);
     page = await firefox.newPage();
   });
 
   after(async () => {
-    await firefox?.close();
-    await server?.stop();
+    await stopFirefoxRig({ server, firefox });
     rmSync(dir, { recursive: true, force: true });
   });
 
