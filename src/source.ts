@@ -70,8 +70,10 @@ export async function startSource(config: Config, log = logger('source')): Promi
       // werift leaves loopback out unless named; other interfaces it gathers by itself.
       iceAddresses: ['127.0.0.1'],
       iceServers: config.iceServers,
-    });
+    }, { lingerMs: config.idleStop });
     stops.push(() => media.stop());
+    // The desktop this server owns is what a viewer comes for, so its encoders run from the start.
+    if (config.keepWarm ?? config.source === 'virtual') media.keepWarm();
     // Xvfb restarted under another number (its old one was taken): capture the new one.
     desktop?.on('display-ready', (ready) => {
       if (spec.kind === 'x11' && ready !== display) {

@@ -82,6 +82,8 @@ export const ConfigFields = z.strictObject({
   framerate: Int(1, 120).default(30),
   bitrate: Int(100, 50_000).default(2500),
   adaptiveBitrate: OneOf(['on', 'ladder', 'off']).default('on'),
+  idleStop: Int(0, 3_600_000).default(5000),
+  keepWarm: Switch.optional(),
   logLevel: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   logFormat: OneOf(LOG_FORMATS).default('auto'),
   heartbeatInterval: Int(100, 3_600_000).default(30_000),

@@ -39,14 +39,19 @@ export async function probeCapabilities(): Promise<Capabilities> {
   };
 }
 
-/** The first of the client's preferences (case-insensitive) the server has; the server's first when none given. */
+/**
+ * The codecs to offer: those of the client's preferences (case-insensitive) the server has, in the client's
+ * order; every codec the server has, in its own order, when none is given. The browser's answer picks one.
+ */
+export function offerCodecs(preferences: readonly string[], available: readonly VideoCodec[]): VideoCodec[] {
+  if (preferences.length === 0) return [...available];
+  const wanted = preferences.map((preference) => preference.toUpperCase());
+  return [...new Set(wanted.flatMap((name) => available.filter((codec) => codec === name)))];
+}
+
+/** The first of the client's preferences the server has (the offer's first codec); the server's first when none given. */
 export function pickCodec(preferences: readonly string[], available: readonly VideoCodec[]): VideoCodec | undefined {
-  if (preferences.length === 0) return available[0];
-  for (const preference of preferences) {
-    const match = available.find((codec) => codec === preference.toUpperCase());
-    if (match) return match;
-  }
-  return undefined;
+  return offerCodecs(preferences, available)[0];
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { RTCPeerConnection } from 'werift';
+import type { Logger } from '../log.js';
 import type { MediaSettings } from './types.js';
 
 /** How long a peer connection's own close() may take before its ICE sockets are closed directly. */
@@ -26,4 +27,15 @@ export function withoutDefaultStun(pc: RTCPeerConnection, iceServers: MediaSetti
   const configured = iceServers.some((server) => [server.urls].flat().some((url) => url.startsWith('stun:')));
   if (configured) return;
   for (const transport of pc.iceTransports) transport.connection.stunServer = undefined;
+}
+
+/**
+ * werift 0.25's connect() skips an ICE transport whose DTLS is still up, so after an ICE restart the
+ * new checks never start and media stops. Starting such transports once the answer is applied completes the restart.
+ */
+export function resumeRestartedIce(pc: RTCPeerConnection, log: Logger): void {
+  for (const transport of pc.iceTransports) {
+    if (transport.connection.nominated) continue;
+    transport.start().catch((err: unknown) => log.warn({ err }, 'ICE restart failed'));
+  }
 }

@@ -44,3 +44,11 @@ export function candidateProblem(candidate: IceCandidate, mids: readonly string[
   if (sdpMid == null && sdpMLineIndex == null) return 'the candidate names neither sdpMid nor sdpMLineIndex';
   return null;
 }
+
+/** The codec an answer picked for the media section `mid`: the first payload type of its m= line, by name (e.g. "VP8"). */
+export function answeredCodec(answerSdp: string, mid: string): string | undefined {
+  const section = answerSdp.split(/\r?\n(?=m=)/).find((text) => new RegExp(`^a=mid:${mid}\\r?$`, 'm').test(text));
+  const payloadType = section && /^m=\S+ [1-9]\d* \S+ (\d+)/.exec(section)?.[1];
+  if (!payloadType) return undefined;
+  return new RegExp(`^a=rtpmap:${payloadType} ([^/\\s]+)`, 'm').exec(section)?.[1]?.toUpperCase();
+}

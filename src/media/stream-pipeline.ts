@@ -27,6 +27,8 @@ export interface StreamSubscriber {
   rtp: RtpListener;
   down(reason: string): void;
   up(): void;
+  /** Keeps the encoder running with nobody watching (--keep-warm): not counted as a viewer. */
+  keepsWarm?: true;
 }
 
 export interface PipelineOptions {
@@ -186,7 +188,7 @@ export class StreamPipeline {
       state: this.state,
       pid: this.worker?.pid ?? null,
       restarts: this.restarts,
-      viewers: this.subscribers.size,
+      viewers: [...this.subscribers].filter((subscriber) => !subscriber.keepsWarm).length,
       bitrateKbps: this.bitrateKbps,
       sentKbps: this.meter.kbps,
       fps: this.meter.fps,

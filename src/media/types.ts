@@ -76,7 +76,10 @@ export interface ViewerEvents {
 export interface MediaViewer extends EventEmitter<ViewerEvents> {
   /** First call creates the peer connection; later calls renegotiate with an ICE restart. Resolves to the offer SDP with candidates gathered so far. */
   createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }>;
-  /** Throws MediaError NO_ACTIVE_SESSION (no offer outstanding) or INVALID_SDP. */
+  /**
+   * Throws MediaError NO_ACTIVE_SESSION (no offer outstanding) or INVALID_SDP; UNSUPPORTED_CODEC (naming the
+   * section) when the answer rejects a requested section, after applying it: the sections kept go on working.
+   */
   applyAnswer(sdp: string): Promise<void>;
   /**
    * Queued until the answer is applied; `.local` mDNS candidates are dropped, and so is a candidate the peer

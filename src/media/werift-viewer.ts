@@ -1,25 +1,23 @@
-import { answerProblem, candidateProblem, sdpMids } from './sdp-checks.js';
+import { describeSection, rejectedSections } from '../client/codec-support.js';
+import { answerProblem, answeredCodec, candidateProblem, sdpMids } from './sdp-checks.js';
 import { EventEmitter } from 'node:events';
 import {
   MediaStream,
-  MediaStreamTrack,
   RTCPeerConnection,
   RtcpPayloadSpecificFeedback,
-  RtcpRrPacket,
-  RtcpSrPacket,
   type RTCDataChannel,
   type RTCIceCandidate,
-  type RTCRtpTransceiver,
   type RtcpPacket,
 } from 'werift';
 import { logger, type Logger } from '../log.js';
 import { INPUT_CHANNEL_LABEL, type IceCandidate } from '../protocol/index.js';
 import { SerialQueue } from '../util/serial-queue.js';
-import { pickCodec } from './capabilities.js';
+import { offerCodecs } from './capabilities.js';
 import { opusParameters, sharedTransportWideCC, videoCodecParameters } from './codec-parameters.js';
 import type { RungName } from './congestion/ladder-policy.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
-import { closePeerConnection, withoutDefaultStun } from './peer-connection-lifecycle.js';
+import { closePeerConnection, resumeRestartedIce, withoutDefaultStun } from './peer-connection-lifecycle.js';
+import { changeEncoder, newLeg, release, type Encoding, type MediaLeg } from './media-leg.js';
 import { attachAtKeyframe } from './rung-switch.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
 import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
@@ -58,27 +56,12 @@ const MAX_PENDING_CANDIDATES = 64;
 /** RFC 5104 FMT of a Full Intra Request in a payload-specific feedback packet. */
 const FIR_FMT = 4;
 
-/** What a leg is fed from: a video encoder of this codec, or the source's Opus encoder. */
-type Encoding = VideoCodec | 'OPUS';
-
-/** One kind of media sent to this viewer: its own werift track, fed from a shared encoder. */
-interface MediaLeg {
-  transceiver: RTCRtpTransceiver;
-  track: MediaStreamTrack;
-  /** The encoder feeding the track, while attached. */
-  pipeline?: StreamPipeline;
-  encoding?: Encoding;
-  detach?: () => void;
-  down: boolean;
-  /** RTP of a newly attached encoder waits for the answer that negotiates its codec. */
-  held: boolean;
-  lastSsrc?: number;
-  jitterSeconds: number | null;
-  firCount: number;
-  /** The ladder's rung of the encoder feeding the track (video). */
-  rung: RungName;
-  /** A move to another rung, waiting for that encoder's keyframe. */
-  pending?: { rung: RungName; detach?: () => void };
+/** What setLeg needs to know of the offer it prepares. */
+interface OfferContext {
+  renegotiating: boolean;
+  /** The offer's generation (offerGeneration once made) and its video codecs, in the client's order. */
+  generation: number;
+  offered: readonly VideoCodec[];
 }
 
 /**
@@ -100,6 +83,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   /** Local candidates already in the offer's SDP are not trickled again. */
   private offeredCandidates = new Set<string>();
   private trickling = false;
+  /** The offer generation the latest applied answer answered: a leg attached for a later offer stays held. */
+  private answeredGeneration = 0;
   /**
    * Counts offers. Every offer reuses the peer connection, so a gathering that ends late must check that its
    * offer is still the latest before it says "end of candidates", which would otherwise end the newer generation.
@@ -161,7 +146,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       const pc = this.pc;
       if (!pc || !this.offerOutstanding) throw new MediaError('NO_ACTIVE_SESSION', 'there is no offer to answer');
       await this.gathering;
-      const problem = answerProblem(pc.localDescription?.sdp ?? '', sdp);
+      const offered = pc.localDescription?.sdp ?? '';
+      const problem = answerProblem(offered, sdp);
       if (problem) throw new MediaError('INVALID_SDP', 'the answer does not fit the offer', problem);
       try {
         await pc.setRemoteDescription({ type: 'answer', sdp });
@@ -170,13 +156,20 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       }
       this.offerOutstanding = false;
       this.answerApplied = true;
-      this.resumeRestartedIce(pc);
+      this.answeredGeneration = this.offerGeneration;
+      resumeRestartedIce(pc, this.log);
       for (const leg of [this.legs.video, this.legs.audio]) if (leg) leg.held = false;
+      this.followAnsweredCodec(sdp);
       const queued = this.pendingCandidates;
       this.pendingCandidates = [];
       for (const candidate of queued) await this.applyCandidate(pc, candidate);
       // A renegotiated viewer (codec change, restart) needs a picture to start from.
       if (pc.connectionState === 'connected') this.legs.video?.pipeline?.requestKeyframe();
+      // Applied all the same: the sections the peer kept (audio, the input channel) work on their own.
+      const rejected = rejectedSections(offered, sdp).filter((section) => this.legs[section.kind]?.encoding);
+      const kinds = rejected.map((section) => section.kind).join(' and ');
+      const details = `rejected (port 0): ${rejected.map(describeSection).join('; ')}`;
+      if (rejected.length > 0) throw new MediaError('UNSUPPORTED_CODEC', `the answer rejected the ${kinds} section`, details);
     });
   }
 
@@ -249,7 +242,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   }
 
   private async offer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }> {
-    const codec = request.video ? pickCodec(request.codecPreferences, this.host.codecs) : null;
+    const offered = request.video ? offerCodecs(request.codecPreferences, this.host.codecs) : [];
+    const codec = request.video ? offered[0] : null;
     if (codec === undefined) {
       throw new MediaError(
         'UNSUPPORTED_CODEC',
@@ -262,13 +256,16 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     }
     const renegotiating = this.pc !== undefined;
     const pc = (this.pc ??= this.createPeerConnection());
-    // The encoders start while the offer is made: the first viewer's wait is the longer of the two.
-    const attached = Promise.all([
-      this.setLeg(pc, 'video', codec ?? undefined, renegotiating),
-      this.setLeg(pc, 'audio', request.audio ? 'OPUS' : undefined, renegotiating),
-    ]);
+    // The offer needs only the transceivers (setLeg adds them before its first await): werift stamps its own SSRC
+    // and payload type. Video starts while the offer is made and fails it if it cannot; audio is not waited for,
+    // PulseAudio capture can start ~2 s after video (bench/notes/pageopen.md), and its RTP joins when it comes.
+    const context: OfferContext = { renegotiating, generation: this.offerGeneration + 1, offered };
+    // Audio's section first: the first section tags the BUNDLE group, and a browser that rejects the video (no
+    // codec it decodes) would take the group's one transport, audio and the input channel with it, down.
+    this.setLeg(pc, 'audio', request.audio ? 'OPUS' : undefined, context).catch((err: unknown) => this.encoderFailed('audio', err));
+    const video = this.setLeg(pc, 'video', codec ?? undefined, context);
     const [failure, sdp] = await Promise.all([
-      attached.then(() => undefined, (err: unknown) => err),
+      video.then(() => undefined, (err: unknown) => err),
       this.makeOffer(pc, renegotiating),
     ]);
     if (failure) throw failure;
@@ -361,45 +358,65 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     pc: RTCPeerConnection,
     kind: 'video' | 'audio',
     encoding: Encoding | undefined,
-    renegotiating: boolean,
+    context: OfferContext,
   ): Promise<void> {
     let leg = this.legs[kind];
     if (!encoding) {
       if (leg) {
-        release(leg);
         leg.transceiver.setDirection('inactive');
+        await changeEncoder(leg, async (current) => release(current));
       }
       return;
     }
     if (!leg) {
-      const track = new MediaStreamTrack({ kind });
-      const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.stream] });
-      const created: MediaLeg = { transceiver, track, down: false, held: false, jitterSeconds: null, firCount: 0, rung: 'full' };
-      this.legs[kind] = leg = created;
-      const clockRate = kind === 'video' ? 90000 : 48000;
-      transceiver.sender.onRtcp.subscribe((packet) => {
-        if (!(packet instanceof RtcpRrPacket || packet instanceof RtcpSrPacket)) return;
-        const report = packet.reports.find((r) => r.ssrc === transceiver.sender.ssrc);
-        if (report) created.jitterSeconds = report.jitter / clockRate;
-      });
-      if (kind === 'video') transceiver.sender.onPictureLossIndication.subscribe(() => created.pipeline?.requestKeyframe());
+      this.legs[kind] = leg = newLeg(pc, kind, this.stream);
     } else {
       leg.transceiver.setDirection('sendonly');
     }
     if (encoding !== 'OPUS') {
-      // Only the chosen codec is offered: the one encoder this viewer will get.
-      const offered = pc.getConfiguration().codecs.video?.find((c) => c.mimeType.toUpperCase() === `VIDEO/${encoding}`);
-      if (offered) leg.transceiver.setCodecPreferences([offered]);
+      // The requested codecs the server encodes, in the client's order: the answer picks one, and the encoder
+      // started here (the first) is swapped for the answer's when it differs (followAnsweredCodec).
+      const configured = pc.getConfiguration().codecs.video ?? [];
+      const preferences = context.offered.flatMap((codec) => configured.filter((c) => c.mimeType.toUpperCase() === `VIDEO/${codec}`));
+      if (preferences.length > 0) leg.transceiver.setCodecPreferences(preferences);
     }
-    if (leg.pipeline && leg.encoding === encoding) return;
-    release(leg);
-    const pipeline = encoding === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(encoding);
-    const current = leg;
-    const detach = await pipeline.attach(this.subscriberFor(current));
-    if (this.closed) detach();
-    // Until the peer accepts the new codec, its packets would arrive under the old payload type.
-    else Object.assign(current, { pipeline, detach, encoding, held: renegotiating });
+    // Until the peer accepts the new codec, its packets would arrive under the old payload type. An encoder
+    // slower than the answer (audio is not waited for) finds its offer answered already.
+    await this.feed(leg, encoding, () => context.renegotiating && this.answeredGeneration < context.generation);
   }
+
+  /** Feeds the leg from the encoder of `encoding`, once the leg's previous change has settled. */
+  private feed(leg: MediaLeg, encoding: Encoding, held: () => boolean): Promise<void> {
+    return changeEncoder(leg, async (current) => {
+      if (current.pipeline && current.encoding === encoding) return;
+      release(current);
+      const pipeline = encoding === 'OPUS' ? await this.host.audioPipeline() : await this.host.videoPipeline(encoding);
+      const detach = await pipeline.attach(this.subscriberFor(current));
+      if (this.closed) detach();
+      else Object.assign(current, { pipeline, detach, encoding, held: held() });
+    });
+  }
+
+  /** The answer may pick another of the offered codecs than the first: the video then comes from that encoder. */
+  private followAnsweredCodec(answer: string): void {
+    const leg = this.legs.video;
+    const mid = leg?.transceiver.mid;
+    if (!leg?.encoding || mid == null) return;
+    const answered = this.host.codecs.find((codec) => codec === answeredCodec(answer, mid));
+    if (!answered || answered === leg.encoding) return;
+    this.log.info({ offered: leg.encoding, answered }, 'the answer picked another video codec: switching encoders');
+    // The sender now stamps the answered codec's payload type: the old encoder's packets would be misread.
+    leg.held = true;
+    this.feed(leg, answered, () => false).catch((err: unknown) => this.encoderFailed('video', err));
+  }
+
+  /** An encoder that did not start after the offer had left: the peer is told MEDIA_UNAVAILABLE. */
+  private encoderFailed(kind: 'video' | 'audio', err: unknown): void {
+    if (this.closed) return;
+    this.log.warn({ err, kind }, 'an encoder did not start');
+    this.emit('media-down', `${kind}: ${err instanceof MediaError ? (err.details ?? err.message) : String(err)}`);
+  }
+
 
   private subscriberFor(leg: MediaLeg): StreamSubscriber {
     return {
@@ -436,17 +453,6 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
 
   private isDown(): boolean {
     return Boolean(this.legs.video?.down || this.legs.audio?.down);
-  }
-
-  /**
-   * werift 0.25's connect() skips an ICE transport whose DTLS is still up, so after an ICE restart the
-   * new checks never start and media stops. Starting such transports here completes the restart.
-   */
-  private resumeRestartedIce(pc: RTCPeerConnection): void {
-    for (const transport of pc.iceTransports) {
-      if (transport.connection.nominated) continue;
-      transport.start().catch((err: unknown) => this.log.warn({ err }, 'ICE restart failed'));
-    }
   }
 
   private async applyCandidate(pc: RTCPeerConnection, candidate: IceCandidate): Promise<void> {
@@ -489,11 +495,4 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       });
     }
   }
-}
-
-/** Stops feeding a leg from its encoder (the encoder keeps running for other viewers). */
-function release(leg: MediaLeg): void {
-  leg.detach?.();
-  leg.pending?.detach?.();
-  Object.assign(leg, { pipeline: undefined, detach: undefined, encoding: undefined, down: false, rung: 'full', pending: undefined });
 }

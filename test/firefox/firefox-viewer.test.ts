@@ -9,13 +9,13 @@ import type { Page } from 'puppeteer-core';
 import {
   decodedVideo,
   firstDecodedFrameMs,
-  launchFirefox,
   sessionDescriptions,
   waitForInbound,
   type FirefoxBrowser,
 } from '../helpers/firefox.js';
 import type { InboundRtp } from '../helpers/chromium.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+import { startFirefoxRig, stopFirefoxRig, type FirefoxRig } from './firefox-rig.js';
 import { waitUntil } from '../helpers/processes.js';
 import type { StreamgateClient } from '../../src/client/index.js';
 
@@ -24,21 +24,15 @@ const SOURCE = { width: 1280, height: 720 };
 
 let server: TestServer;
 let firefox: FirefoxBrowser;
+let rig: FirefoxRig | undefined;
 const consoleLines: string[] = [];
 
 before(async () => {
-  // Both at once (each takes seconds), and both settled before failing, so `after` stops whichever started.
-  const started = await Promise.allSettled([
-    startServer().then((s) => (server = s)),
-    launchFirefox().then((f) => (firefox = f)),
-  ]);
-  for (const result of started) if (result.status === 'rejected') throw result.reason;
+  rig = await startFirefoxRig();
+  ({ server, firefox } = rig);
 });
 
-after(async () => {
-  await firefox?.close();
-  await server?.stop();
-});
+after(() => stopFirefoxRig(rig));
 
 async function openViewer(query: string): Promise<Page> {
   const page = await firefox.newPage();

@@ -24,3 +24,13 @@ export function seedCode(language: 'javascript' | 'python' | 'go', index = 0): s
   if (block === undefined) throw new Error(`the seed has no ${language} block #${index}`);
   return block;
 }
+
+/**
+ * A page holding the seed's browser client exactly as the user wrote it, usage example included: it connects to
+ * ws://localhost:8080/ws by itself, asks for an offer after a second and plays into #remoteVideo.
+ */
+export function seedBrowserPage(): string {
+  return `<!doctype html><meta charset="utf-8"><title>seed client</title>
+<body style="margin:0;background:#000"><video id="remoteVideo" autoplay playsinline muted style="width:1280px;height:720px"></video>
+<script>\n${seedCode('javascript', 0)}\n</script></body>`;
+}

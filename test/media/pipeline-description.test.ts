@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pickCodec } from '../../src/media/capabilities.js';
+import { offerCodecs, pickCodec } from '../../src/media/capabilities.js';
+import { answeredCodec } from '../../src/media/sdp-checks.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from '../../src/media/ice-candidates.js';
 import { describePipeline, streamKey, type StreamSpec } from '../../src/media/pipeline-description.js';
 
@@ -72,6 +73,21 @@ test('the first preferred codec the server has wins, case-insensitively; none wh
   assert.equal(pickCodec(['vp9', 'vp8', 'H264'], ['H264', 'VP8']), 'VP8');
   assert.equal(pickCodec(['AV1'], ['H264', 'VP8']), undefined);
   assert.equal(pickCodec([], ['H264', 'VP8']), 'H264');
+});
+
+test('the offer carries every requested codec the server has, in the client\'s order; all of the server\'s when none is asked', () => {
+  assert.deepEqual(offerCodecs(['vp8', 'VP9', 'H264', 'VP8'], ['H264', 'VP8']), ['VP8', 'H264']);
+  assert.deepEqual(offerCodecs(['AV1'], ['H264', 'VP8']), []);
+  assert.deepEqual(offerCodecs([], ['H264', 'VP8']), ['H264', 'VP8']);
+});
+
+test('the answered codec is the first payload type of the section\'s m= line; a rejected section has none', () => {
+  const answer = (port: number): string =>
+    ['v=0', `m=video ${port} UDP/TLS/RTP/SAVPF 98 99`, 'a=mid:0', 'a=rtpmap:99 H264/90000', 'a=rtpmap:98 VP8/90000', 'm=audio 9 UDP/TLS/RTP/SAVPF 111', 'a=mid:1', 'a=rtpmap:111 opus/48000/2', ''].join('\r\n');
+  assert.equal(answeredCodec(answer(9), '0'), 'VP8');
+  assert.equal(answeredCodec(answer(9), '1'), 'OPUS');
+  assert.equal(answeredCodec(answer(0), '0'), undefined);
+  assert.equal(answeredCodec(answer(9), '2'), undefined);
 });
 
 test('mDNS candidates are recognised; SDP candidates are listed in their RTCIceCandidate form', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
-import { SEED_MISSING, seedCode } from '../helpers/seed.js';
+import { SEED_MISSING, seedBrowserPage } from '../helpers/seed.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -68,12 +68,7 @@ describe('the seed browser client, unchanged, in headless Chromium against a vir
   let page: Page;
 
   before(async () => {
-    writeFileSync(
-      join(dir, 'seed.html'),
-      `<!doctype html><meta charset="utf-8"><title>seed client</title>
-<body style="margin:0;background:#000"><video id="remoteVideo" autoplay playsinline muted style="width:1280px;height:720px"></video>
-<script>\n${seedCode('javascript', 0)}\n</script></body>`,
-    );
+    writeFileSync(join(dir, 'seed.html'), seedBrowserPage());
     server = await startServer([
       '--port', SEED_PORT,
       '--source', 'virtual',
