@@ -52,7 +52,13 @@ test('the desktop takes the Firefox page size and the video follows', async () =
 });
 
 test("the page's cursor is the desktop's: the I-beam over the terminal, the root cursor beside it", async () => {
-  await x(['xdotool', 'search', '--sync', '--class', 'xterm', 'windowsize', '%@', '160', '90']);
+  // The desktop refits its app when the screen changes size (the test above): shrink until it stays shrunk.
+  const geometry = async () => /Geometry: (\d+x\d+)/.exec((await x(['xdotool', 'search', '--sync', '--class', 'xterm', 'getwindowgeometry', '%1'])).stdout)?.[1];
+  for (let attempt = 0; (await geometry()) !== '160x90'; attempt++) {
+    if (attempt > 20) throw new Error(`the xterm could not be shrunk (last: ${await geometry()})`);
+    await x(['xdotool', 'search', '--sync', '--class', 'xterm', 'windowsize', '%@', '160', '90']);
+    await new Promise((r) => setTimeout(r, 250));
+  }
   await page.mouse.move(500, 300);
   await new Promise((r) => setTimeout(r, 1000));
   const root = await shown();

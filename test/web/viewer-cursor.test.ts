@@ -49,11 +49,17 @@ async function cursorAfter(page: Page, not: string | undefined): Promise<{ seria
 before(async () => {
   server = await startServer(['--source', 'virtual', '--resolution', `${SIZE.width}x${SIZE.height}`]);
   const { display } = (await (await fetch(`${server.url}/healthz`)).json()) as { display: string };
-  // The desktop fits its app to the screen; shrunk into the corner, the xterm leaves root window beside it.
-  for (let attempt = 0; ; attempt++) {
-    const shrunk = await run('xdotool', ['search', '--sync', '--class', 'xterm', 'windowsize', '%@', '160', '90'], { env: { ...process.env, DISPLAY: display }, timeout: 5000 }).then(() => true, () => false);
-    if (shrunk) break;
-    if (attempt > 20) throw new Error('the xterm could not be shrunk');
+  // The desktop fits its app to the screen when the app maps its window; shrunk into the corner after that,
+  // the xterm leaves root window beside it. Shrinking before the fit lost the race to it (the fit came after).
+  const xdotool = (...args: string[]) => run('xdotool', args, { env: { ...process.env, DISPLAY: display }, timeout: 5000 }).then((r) => r.stdout, () => '');
+  const geometry = async () => /Geometry: (\d+x\d+)/.exec(await xdotool('search', '--sync', '--class', 'xterm', 'getwindowgeometry', '%1'))?.[1];
+  for (let attempt = 0; (await geometry()) !== `${SIZE.width}x${SIZE.height}`; attempt++) {
+    if (attempt > 40) throw new Error(`the desktop never fitted the xterm to the screen (last: ${await geometry()})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  for (let attempt = 0; (await geometry()) !== '160x90'; attempt++) {
+    if (attempt > 20) throw new Error(`the xterm could not be shrunk (last: ${await geometry()})`);
+    await xdotool('search', '--class', 'xterm', 'windowsize', '%@', '160', '90');
     await new Promise((r) => setTimeout(r, 250));
   }
   browser = await launchChromium();
