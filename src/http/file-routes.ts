@@ -11,7 +11,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { FileTransferError, type FileErrorCode, type FileJail } from '../files/index.js';
-import { controlSession, HttpRefusal, sendFailure, sendJson, type SessionCredentialsOptions } from './session-credentials.js';
+import { controlSession, HttpRefusal, sendFailure, type SessionCredentialsOptions } from './session-credentials.js';
+import { sendJson } from './json-response.js';
 
 export const FILES_PREFIX = '/files/';
 

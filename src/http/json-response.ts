@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+/** `close`: the connection ends after this answer (a refusal of a body the client may still be sending). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) });
   res.end(JSON.stringify(body));
 }
 

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Principal } from '../auth/authenticator.js';
 import type { SessionAccess } from '../signaling/signaling-server.js';
+import { sendJson } from './json-response.js';
 
 export const SESSION_HEADER = 'x-streamgate-session';
 export const RESUME_TOKEN_HEADER = 'x-streamgate-resume-token';
@@ -27,11 +28,6 @@ export class HttpRefusal extends Error {
   ) {
     super(message);
   }
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(close ? { connection: 'close' } : {}) });
-  res.end(JSON.stringify(body));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
