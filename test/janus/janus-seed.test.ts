@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { JanusServer } from '../helpers/janus-server.js';
 import { waitUntil } from '../helpers/processes.js';
-import { SEED_MISSING, seedCode } from '../helpers/seed.js';
+import { SEED_MISSING, seedBrowserPage } from '../helpers/seed.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 /** The seed client connects to ws://localhost:8080/ws by itself. */
@@ -50,12 +50,7 @@ describe('the seed browser client, unchanged, as a viewer Janus serves', { skip:
   let browser: Browser;
 
   before(async () => {
-    writeFileSync(
-      join(dir, 'seed.html'),
-      `<!doctype html><meta charset="utf-8"><title>seed client</title>
-<body style="margin:0;background:#000"><video id="remoteVideo" autoplay playsinline muted style="width:1280px;height:720px"></video>
-<script>\n${seedCode('javascript', 0)}\n</script></body>`,
-    );
+    writeFileSync(join(dir, 'seed.html'), seedBrowserPage());
     janus = await JanusServer.start();
     server = await startServer(
       [
