@@ -70,6 +70,9 @@ export async function startSource(config: Config, log = logger('source')): Promi
       // werift leaves loopback out unless named; other interfaces it gathers by itself.
       iceAddresses: ['127.0.0.1'],
       iceServers: config.iceServers,
+      turnRest: config.turnRest,
+      publicAddress: config.publicIp,
+      udpPortRange: config.udpPorts,
     }, { lingerMs: config.idleStop });
     stops.push(() => media.stop());
     // The desktop this server owns is what a viewer comes for, so its encoders run from the start.
