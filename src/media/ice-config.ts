@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import type { RTCPeerConnection } from 'werift';
 import { withTurnCredentials } from '../auth/turn-credentials.js';
 import type { MediaSettings } from './types.js';
@@ -21,4 +22,33 @@ export function peerIceConfig(settings: MediaSettings, user: string): Pick<PeerC
     iceAdditionalHostAddresses: [...new Set(hostAddresses)],
     icePortRange: settings.udpPortRange ? [settings.udpPortRange[0], settings.udpPortRange[1]] : undefined,
   };
+}
+
+/**
+ * UDP ports one viewer's peer connection binds: one per host address werift gathers on (the machine's
+ * non-internal, non-link-local interfaces, as werift selects them, plus the named ones), and one for the TURN
+ * client when a turn: server is configured. An estimate: interfaces can come and go while the server runs.
+ */
+export function udpPortsPerViewer(settings: MediaSettings): number {
+  const interfaces = Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && !i.internal && !/^(fe80:|169\.254\.)/i.test(i.address))
+    .map((i) => i!.address);
+  const named = settings.publicAddress ? [...settings.iceAddresses, settings.publicAddress] : settings.iceAddresses;
+  const turn = settings.iceServers.some((s) => [s.urls].flat().some((url) => /^turns?:/i.test(url))) ? 1 : 0;
+  return new Set([...named, ...interfaces]).size + turn;
+}
+
+/**
+ * With --udp-ports, a line saying how many viewers the range serves when that is fewer than `viewers`
+ * (--max-peers): past it a new viewer's offer carries no candidate on the addresses left without a port, and a
+ * viewer left with none cannot connect (werift binds nothing outside the range). Undefined when it fits.
+ */
+export function udpPortShortfall(settings: MediaSettings, viewers: number): string | undefined {
+  if (!settings.udpPortRange) return undefined;
+  const [min, max] = settings.udpPortRange;
+  const perViewer = udpPortsPerViewer(settings);
+  const fits = Math.floor((max - min + 1) / perViewer);
+  if (fits >= viewers) return undefined;
+  return `--udp-ports ${min}-${max} gives ${max - min + 1} ports, ${perViewer} per viewer here: ${fits} viewers at once, fewer than --max-peers ${viewers}; later viewers cannot connect until one leaves`;
 }
