@@ -77,6 +77,25 @@ describe('TURN REST credentials with coturn use-auth-secret', { timeout: 240_000
     assert.ok(allocations.length >= 2, `expected the browser's and the server's allocations; turnserver log:\n${turn.log().slice(-4000)}`);
   });
 
+  test('WHEP: the 201\'s Link header carries credentials minted for that WHEP session', async () => {
+    const reply = await viewer.page.evaluate(async (url) => {
+      const pc = new RTCPeerConnection();
+      pc.addTransceiver('video', { direction: 'recvonly' });
+      await pc.setLocalDescription();
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp });
+      pc.close();
+      const location = response.headers.get('location');
+      if (location) await fetch(location, { method: 'DELETE' });
+      return { status: response.status, link: response.headers.get('link'), location };
+    }, `${server.url}/whep`);
+    assert.equal(reply.status, 201, JSON.stringify(reply));
+    const match = /^<([^>]+)>; rel="ice-server"; username="(\d+):([^"]+)"; credential="([^"]+)"; credential-type="password"$/.exec(reply.link ?? '');
+    assert.ok(match, `Link: ${reply.link}`);
+    assert.equal(match[1], turn.iceServers[0]!.urls);
+    assert.equal(reply.location, `/whep/resource/${match[3]}`, 'the user part is the WHEP session');
+    assert.equal(match[4], restPassword(SECRET, `${match[2]}:${match[3]}`));
+  });
+
   test('coturn refuses a wrong secret and an expired username, and accepts a fresh one', async () => {
     const urls = turn.iceServers[0]!.urls;
     const fresh = `${Math.floor(Date.now() / 1000) + 600}:probe`;
