@@ -31,9 +31,9 @@ export function peerIceConfig(settings: MediaSettings, user: string): Pick<PeerC
  */
 export function udpPortsPerViewer(settings: MediaSettings): number {
   const interfaces = Object.values(networkInterfaces())
-    .flat()
-    .filter((i) => i !== undefined && !i.internal && !/^(fe80:|169\.254\.)/i.test(i.address))
-    .map((i) => i!.address);
+    .flatMap((addresses) => addresses ?? [])
+    .filter((i) => !i.internal && !/^(fe80:|169\.254\.)/i.test(i.address))
+    .map((i) => i.address);
   const named = settings.publicAddress ? [...settings.iceAddresses, settings.publicAddress] : settings.iceAddresses;
   const turn = settings.iceServers.some((s) => [s.urls].flat().some((url) => /^turns?:/i.test(url))) ? 1 : 0;
   return new Set([...named, ...interfaces]).size + turn;
