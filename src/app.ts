@@ -62,7 +62,7 @@ export async function startApp(given: Config): Promise<RunningApp> {
     desktopsApi: desktopsApi({ manager, cluster: () => cluster, log: logger('http.desktops') }),
     // WHEP viewers watch the node's first desktop (docs/protocol.md, "WHEP").
     firstDesktop: first.name,
-    whep: { media: first.source.media, iceServers: config.iceServers },
+    whep: { media: first.source.media, iceServers: config.iceServers, turnRest: config.turnRest },
     files,
     sessionAccess: (id, token) => first.signaling.sessionAccess(id, token),
     clipboard: { clipboard: first.features?.clipboard ?? null, policy: config.clipboard },

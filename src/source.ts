@@ -1,6 +1,7 @@
 import type { Config } from './config/options.js';
 import { ScreenResizer, VirtualDesktop, type ScreenSize } from './desktop/index.js';
 import { GstreamerMediaService } from './media/gstreamer-media-service.js';
+import { udpPortShortfall } from './media/ice-config.js';
 import type { PulseCapture } from './audio/pulse-capture.js';
 import type { MediaService, SourceSpec } from './media/types.js';
 import type { MediaFigures } from './media/metrics.js';
@@ -70,8 +71,13 @@ export async function startSource(config: Config, log = logger('source')): Promi
       // werift leaves loopback out unless named; other interfaces it gathers by itself.
       iceAddresses: ['127.0.0.1'],
       iceServers: config.iceServers,
+      turnRest: config.turnRest,
+      publicAddress: config.publicIp,
+      udpPortRange: config.udpPorts,
     }, { lingerMs: config.idleStop });
     stops.push(() => media.stop());
+    const shortfall = udpPortShortfall(media.settings, config.maxPeers);
+    if (shortfall) log.warn(shortfall);
     // The desktop this server owns is what a viewer comes for, so its encoders run from the start.
     if (config.keepWarm ?? config.source === 'virtual') media.keepWarm();
     // Xvfb restarted under another number (its old one was taken): capture the new one.

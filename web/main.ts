@@ -10,6 +10,7 @@ import { attachClipboard } from './clipboard.js';
 import { attachCursor } from './cursor.js';
 import { attachParticipants } from './participants.js';
 import { attachFitScreen } from './fit-screen.js';
+import { refreshCongestion } from './congestion.js';
 import { showDesktopPicker } from './desktop-picker.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
@@ -265,6 +266,7 @@ const statsFields = {
   loss: el('s-loss'),
   codec: el('s-codec'),
 };
+const congestionFields = { estimate: el('c-estimate'), rung: el('c-rung'), loss: el('c-loss'), rtt: el('c-rtt'), send: el('c-send') };
 const bitrates: number[] = [];
 let statsTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -296,6 +298,7 @@ async function refreshStats(): Promise<void> {
     s = null;
   }
   client.ping().catch(() => {});
+  void refreshCongestion(client, congestionFields);
   const ping = client.getMetrics().lastLatency;
   if (!s) {
     for (const f of Object.values(statsFields)) setField(f, '–');

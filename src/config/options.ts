@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IceServerSchema } from '../protocol/index.js';
 import { DesktopNameSchema } from '../cluster/records.js';
+import { takesTurnRestCredential } from '../auth/turn-credentials.js';
 
 export const Resolution = z
   .string()
@@ -36,6 +37,17 @@ const Int = (min: number, max: number) => {
 
 /** One of a few words; the message lists them. */
 const OneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of ${values.join('|')}` });
+
+/**
+ * The UDP ports werift binds for ICE: `MIN-MAX` (inclusive), from 1024 (below are privileged) to 65535. Each
+ * peer connection holds one port per host address it gathers on, and one more with a TURN server.
+ */
+const PortRange = z
+  .string()
+  .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'expected MIN-MAX, e.g. 40000-40199')
+  .transform((s) => s.split('-').map((p) => Number(p.trim())) as [number, number])
+  .refine(([min, max]) => min >= 1024 && max <= 65535, { message: 'ports must be from 1024 to 65535' })
+  .refine(([min, max]) => min < max, { message: 'MIN must be below MAX (werift needs at least two ports)' });
 
 /**
  * A named desktop: `NAME` or `NAME:APP` on the command line (APP a command line, as for --app), or
@@ -90,6 +102,10 @@ export const ConfigFields = z.strictObject({
   livenessTimeout: Int(100, 3_600_000).optional(),
   maxMessageSize: Int(256, 16 * 1024 * 1024).default(65_536),
   iceServers: IceServers.default([]),
+  turnSecret: z.string().min(16, 'use at least 16 characters').optional(),
+  turnTtl: Int(60_000, 7 * 86_400_000).default(86_400_000),
+  publicIp: z.union([z.ipv4(), z.ipv6()], { error: 'expected an IP address, e.g. 203.0.113.7' }).optional(),
+  udpPorts: PortRange.optional(),
   input: OneOf(['all', 'first', 'none']).default('first'),
   maxPeers: Int(1, 1_000_000).default(200),
   rateLimit: Int(1, 1_000_000).default(100),
@@ -154,10 +170,16 @@ export const ConfigSchema = ConfigFields
     message: '--source x11 streams one existing display: named desktops need --source virtual (or test)',
     path: ['desktops'],
   })
+  .refine((c) => c.turnSecret === undefined || c.iceServers.some(takesTurnRestCredential), {
+    message: 'mints credentials for the turn: URLs of --ice-servers that carry no username: name one, e.g. --ice-servers turn:turn.example.com:3478',
+    path: ['turnSecret'],
+  })
   .transform((c) => ({
     ...c,
     // 3 × max(heartbeat, 30 s) (docs/protocol.md, "Liveness"), so the Go seed (which never adopts the interval) survives.
     livenessTimeout: c.livenessTimeout ?? 3 * Math.max(c.heartbeatInterval, 30_000),
+    // What media, signaling and WHEP need to mint TURN REST credentials (src/auth/turn-credentials.ts).
+    turnRest: c.turnSecret === undefined ? undefined : { secret: c.turnSecret, ttlMs: c.turnTtl },
   }));
 
 export type Config = z.output<typeof ConfigSchema>;

@@ -29,6 +29,7 @@ function signalingPath(path: string): { desktop: string | null } | null {
   }
 }
 import { WhepEndpoint } from './whep-endpoint.js';
+import type { TurnRestOptions } from '../auth/turn-credentials.js';
 import { grantFor } from '../desktops/desktop-grant.js';
 import type { MediaService } from '../media/types.js';
 import type { IceServer } from '../protocol/index.js';
@@ -53,7 +54,7 @@ export interface HttpOptions {
   /** The name of the desktop WHEP, /files/ and /clipboard serve (the node's first). */
   firstDesktop?: string;
   /** WHEP viewers (docs/protocol.md, "WHEP") are fed by this media service. */
-  whep: { media: MediaService; iceServers: readonly IceServer[] };
+  whep: { media: MediaService; iceServers: readonly IceServer[]; turnRest?: TurnRestOptions | undefined };
   /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
   files?: { upload: FileJail | null; download: FileJail | null };
   /** The live signaling session of an id and resume token: the credentials of /files/ and /clipboard. */

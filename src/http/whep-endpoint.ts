@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Gauge } from 'prom-client';
 import { AuthError, type Principal } from '../auth/authenticator.js';
 import { originAllowed } from '../auth/request-credentials.js';
+import { withTurnCredentials, type TurnRestOptions } from '../auth/turn-credentials.js';
 import type { Logger } from '../log.js';
 import { limitCounter, registry } from '../metrics.js';
 import { MediaError, type AnsweringViewer, type MediaService } from '../media/types.js';
@@ -28,6 +29,8 @@ new Gauge({
 export interface WhepOptions {
   media: MediaService;
   iceServers: readonly IceServer[];
+  /** With --turn-secret: each player's Link headers carry TURN REST credentials minted for its session. */
+  turnRest?: TurnRestOptions;
   allowedOrigins: readonly string[];
   authenticate(req: IncomingMessage): Promise<Principal | AuthError>;
   log: Logger;
@@ -124,7 +127,9 @@ export class WhepEndpoint {
       location: `${RESOURCE_PREFIX}${id}`,
       etag,
       'cache-control': 'no-store',
-      ...(this.options.iceServers.length > 0 && { link: this.options.iceServers.flatMap(linkHeaders).join(', ') }),
+      ...(this.options.iceServers.length > 0 && {
+        link: withTurnCredentials(this.options.iceServers, this.options.turnRest, id).flatMap(linkHeaders).join(', '),
+      }),
     });
     res.end(answer);
   }

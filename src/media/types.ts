@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { PulseCapture } from '../audio/pulse-capture.js';
+import type { TurnRestOptions } from '../auth/turn-credentials.js';
 import type { IceCandidate, IceServer } from '../protocol/index.js';
 
 /**
@@ -38,6 +39,12 @@ export interface MediaSettings {
    */
   iceAddresses: string[];
   iceServers: IceServer[];
+  /** Mint TURN REST credentials for the server's own peers (--turn-secret; src/media/ice-config.ts). */
+  turnRest?: TurnRestOptions;
+  /** A 1:1 NAT's address of this host (--public-ip), offered as one more host candidate. */
+  publicAddress?: string;
+  /** The UDP ports ICE binds (--udp-ports), inclusive. */
+  udpPortRange?: readonly [number, number];
 }
 
 export interface OfferRequest {

@@ -16,6 +16,7 @@ import { offerCodecs } from './capabilities.js';
 import { opusParameters, sharedTransportWideCC, videoCodecParameters } from './codec-parameters.js';
 import type { RungName } from './congestion/ladder-policy.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
+import { peerIceConfig } from './ice-config.js';
 import { closePeerConnection, resumeRestartedIce, withoutDefaultStun } from './peer-connection-lifecycle.js';
 import { changeEncoder, newLeg, release, type Encoding, type MediaLeg } from './media-leg.js';
 import { attachAtKeyframe } from './rung-switch.js';
@@ -279,10 +280,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     const { settings, codecs } = this.host;
     const twcc = this.rate !== undefined;
     const pc = new RTCPeerConnection({
-      // werift's default is a public STUN server, unreachable from many hosts: only what is configured.
-      iceServers: settings.iceServers,
-      // werift leaves loopback (and other unusual interfaces) out unless named here.
-      iceAdditionalHostAddresses: settings.iceAddresses,
+      ...peerIceConfig(settings, this.sessionId),
       iceStunGatherTimeout: STUN_GATHER_TIMEOUT_S,
       // One transport for everything: one set of candidates to gather and to check.
       bundlePolicy: 'max-bundle',

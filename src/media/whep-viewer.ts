@@ -5,6 +5,7 @@ import { SerialQueue } from '../util/serial-queue.js';
 import { opusParameters, sharedTransportWideCC, videoCodecParameters } from './codec-parameters.js';
 import type { RungName } from './congestion/ladder-policy.js';
 import { isMdnsCandidate } from './ice-candidates.js';
+import { peerIceConfig } from './ice-config.js';
 import { closePeerConnection, withoutDefaultStun } from './peer-connection-lifecycle.js';
 import { attachAtKeyframe } from './rung-switch.js';
 import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
@@ -184,8 +185,7 @@ export class WhepViewer extends EventEmitter<AnsweringViewerEvents> implements A
     const video = codec ? videoCodecParameters(codec, twcc) : undefined;
     if (video && h264ProfileLevelId) video.parameters = video.parameters?.replace(/profile-level-id=[0-9a-f]{6}/i, `profile-level-id=${h264ProfileLevelId}`);
     const pc = new RTCPeerConnection({
-      iceServers: settings.iceServers,
-      iceAdditionalHostAddresses: settings.iceAddresses,
+      ...peerIceConfig(settings, this.sessionId),
       iceStunGatherTimeout: STUN_GATHER_TIMEOUT_S,
       bundlePolicy: 'max-bundle',
       // Only the codec chosen from the offer: werift answers with the offer's payload type for it.

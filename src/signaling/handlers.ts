@@ -8,6 +8,7 @@ import type { SignalingContext } from './signaling-context.js';
 import { SERVER_VERSION } from '../version.js';
 import { limitCounter } from '../metrics.js';
 import { signViewToken } from '../auth/share-token.js';
+import { withTurnCredentials } from '../auth/turn-credentials.js';
 
 const DEFAULT_CODECS = ['H264', 'VP8'];
 
@@ -47,7 +48,8 @@ function sendWelcome(ctx: SignalingContext, connection: Connection, session: Ses
       server_info: { name: 'streamgate', version: SERVER_VERSION },
       session_config: {
         heartbeat_interval: config.heartbeatInterval,
-        ice_servers: config.iceServers,
+        // Fresh TURN REST credentials on every welcome (a resume too), so a reconnecting client never holds stale ones.
+        ice_servers: withTurnCredentials(config.iceServers, config.turnRest, session.id),
         max_message_size: config.maxMessageSize,
         input_enabled: inputAllowed(ctx, session),
         liveness_timeout: config.livenessTimeout,

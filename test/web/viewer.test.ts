@@ -112,6 +112,28 @@ test('the viewer at / connects by itself and plays live video (the browser decod
   assert.ok(later.framesDecoded > before);
 });
 
+test('the stats overlay shows the server\'s view of this viewer: estimate, rung, loss, round trip and send rate', async (t) => {
+  await waitUntil('live video', liveVideo);
+  // From stats → webrtc.video.congestion, asked once a second while the overlay is open. The round trip needs
+  // the browser's first receiver report, the send rate the pacer's first second.
+  const figures = ['c-estimate', 'c-rung', 'c-loss', 'c-rtt', 'c-send'];
+  try {
+    await page.waitForFunction(
+      (ids) => ids.every((id) => (document.getElementById(id)?.textContent ?? '–') !== '–'),
+      figures,
+      { timeout: 20_000 },
+    );
+  } finally {
+    t.diagnostic(`server's view: ${JSON.stringify(await page.evaluate((ids) => ids.map((id) => document.getElementById(id)?.textContent), figures))}`);
+  }
+  const [estimate, rung, loss, rtt, send] = await page.evaluate((ids) => ids.map((id) => document.getElementById(id)!.textContent ?? ''), figures);
+  assert.match(estimate!, /^\d+(\.\d)? (kbit|Mbit)\/s \((twcc|remb|none)\)$/);
+  assert.match(rung!, /^(full|reduced|small)\b/);
+  assert.match(loss!, /^\d+\.\d %$/);
+  assert.match(rtt!, /^\d+ ms$/);
+  assert.match(send!, /^\d+(\.\d)? (kbit|Mbit)\/s$/);
+});
+
 test('a screenshot shows the stream and the stats overlay over it', async (t) => {
   await waitUntil('live video', liveVideo);
   // The overlay fills in from the browser's getStats once a second.

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.js';
 import type { NetLab } from './lab.js';
-import type { SelectedPair, VideoCounters, WatchOptions } from './page/watch.js';
+import type { RemoteCandidate, SelectedPair, VideoCounters, WatchOptions } from './page/watch.js';
 
 /** The repository root (this file runs from dist/test/helpers/netlab). */
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -53,6 +53,18 @@ export class LabViewer {
 
   selectedPair(): Promise<SelectedPair | null> {
     return this.page.evaluate(() => window.netlab.selectedPair());
+  }
+
+  welcomeIceServers(): Promise<RTCIceServer[]> {
+    return this.page.evaluate(() => window.netlab.welcomeIceServers());
+  }
+
+  relayCandidates(iceServers: RTCIceServer[]): Promise<string[]> {
+    return this.page.evaluate((servers) => window.netlab.relayCandidates(servers), iceServers);
+  }
+
+  remoteCandidates(): Promise<RemoteCandidate[]> {
+    return this.page.evaluate(() => window.netlab.remoteCandidates());
   }
 
   async close(): Promise<void> {

@@ -14,12 +14,19 @@ export const TURN_REALM = 'streamgate';
 
 export interface LabTurn {
   /** For the server's --ice-servers (JSON RTCIceServer[]). */
-  iceServers: { urls: string; username: string; credential: string }[];
+  iceServers: { urls: string; username?: string; credential?: string }[];
   process: ChildProcess;
   log(): string;
 }
 
-export async function startLabTurn(lab: NetLab): Promise<LabTurn> {
+/**
+ * `authSecret`: coturn checks TURN REST credentials (use-auth-secret + static-auth-secret) instead of the
+ * static user; `iceServers` then names the URL alone, for the server's --turn-secret to mint credentials.
+ */
+export async function startLabTurn(lab: NetLab, options: { authSecret?: string } = {}): Promise<LabTurn> {
+  const auth = options.authSecret === undefined
+    ? ['--lt-cred-mech', '--user', `${TURN_USER}:${TURN_PASSWORD}`]
+    : ['--use-auth-secret', '--static-auth-secret', options.authSecret];
   const child = lab.spawn('server', 'turnserver', [
     '-n',
     '-v', // also logs "UDP listener opened", the sign it is ready, and each allocation
@@ -31,8 +38,7 @@ export async function startLabTurn(lab: NetLab): Promise<LabTurn> {
     '--listening-port', String(TURN_PORT),
     '--min-port', '49152',
     '--max-port', '49999',
-    '--lt-cred-mech',
-    '--user', `${TURN_USER}:${TURN_PASSWORD}`,
+    ...auth,
     '--realm', TURN_REALM,
     '--log-file', 'stdout',
     '--simple-log',
@@ -56,8 +62,9 @@ export async function startLabTurn(lab: NetLab): Promise<LabTurn> {
       reject(new Error(`turnserver exited with ${code}; log:\n${log}`));
     });
   });
+  const urls = `turn:${SERVER_ADDRESS}:${TURN_PORT}?transport=udp`;
   return {
-    iceServers: [{ urls: `turn:${SERVER_ADDRESS}:${TURN_PORT}?transport=udp`, username: TURN_USER, credential: TURN_PASSWORD }],
+    iceServers: [options.authSecret === undefined ? { urls, username: TURN_USER, credential: TURN_PASSWORD } : { urls }],
     process: child,
     log: () => log,
   };

@@ -33,11 +33,20 @@ export interface WatchOptions {
   relayOnly?: boolean;
 }
 
-/** Candidate types of the pair ICE selected. */
+/** Candidate types of the pair ICE selected, and the server's end of it. */
 export interface SelectedPair {
   local: string;
   remote: string;
   localProtocol: string;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** A candidate of the server as the browser knows it (offered or trickled). */
+export interface RemoteCandidate {
+  type: string;
+  address: string;
+  port: number;
 }
 
 declare global {
@@ -109,9 +118,60 @@ class Watcher {
       const pair = byId.get(entry.selectedCandidatePairId as string);
       const local = byId.get(pair?.localCandidateId as string);
       const remote = byId.get(pair?.remoteCandidateId as string);
-      if (local && remote) return { local: String(local.candidateType), remote: String(remote.candidateType), localProtocol: String(local.relayProtocol ?? local.protocol) };
+      if (local && remote) {
+        return {
+          local: String(local.candidateType),
+          remote: String(remote.candidateType),
+          localProtocol: String(local.relayProtocol ?? local.protocol),
+          remoteAddress: String(remote.address),
+          remotePort: Number(remote.port),
+        };
+      }
     }
     return null;
+  }
+
+  sessionId(): string | null {
+    return this.client?.session?.session_id ?? null;
+  }
+
+  /** The ICE servers the server's welcome gave (with --turn-secret: TURN REST credentials). */
+  welcomeIceServers(): RTCIceServer[] {
+    return (this.client?.sessionConfig?.ice_servers ?? []) as RTCIceServer[];
+  }
+
+  /**
+   * Gathers with these ICE servers alone, relay only, on a fresh peer connection: the relay candidates it got
+   * (none when the TURN server refused the credentials).
+   */
+  async relayCandidates(iceServers: RTCIceServer[]): Promise<string[]> {
+    const pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: 'relay' });
+    const found: string[] = [];
+    try {
+      pc.createDataChannel('probe');
+      const done = new Promise<void>((resolve) => {
+        pc.onicecandidate = (e) => {
+          if (e.candidate) found.push(e.candidate.candidate);
+          else resolve();
+        };
+      });
+      await pc.setLocalDescription(await pc.createOffer());
+      await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      return found.filter((c) => / typ relay /.test(c));
+    } finally {
+      pc.close();
+    }
+  }
+
+  /** The server's candidates the browser has: in the offer and trickled since. */
+  async remoteCandidates(): Promise<RemoteCandidate[]> {
+    const pc = this.client?.peerConnection;
+    if (!pc) return [];
+    const found: RemoteCandidate[] = [];
+    (await pc.getStats()).forEach((entry: Record<string, unknown>) => {
+      if (entry.type === 'remote-candidate') found.push({ type: String(entry.candidateType), address: String(entry.address), port: Number(entry.port) });
+    });
+    return found;
   }
 
   async stop(): Promise<void> {
