@@ -3,6 +3,15 @@ import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
 import type { VideoCodec } from './types.js';
 
 /**
+ * Whether a decoder can start at this RTP payload, at a new picture size: an H.264 SPS (which comes first in
+ * front of every IDR) or a VP8 keyframe.
+ */
+export function startsPicture(codec: VideoCodec, payload: Buffer): boolean {
+  const info = inspectVideoPayload(codec, payload);
+  return info.keyframe || info.width !== undefined;
+}
+
+/**
  * Subscribes to another rung's encoder but passes its RTP on only from the start of its next keyframe
  * (an H.264 SPS, which comes first in front of every IDR, or a VP8 keyframe): a decoder can start there,
  * at the new picture size. Until then the caller keeps forwarding the old encoder; `onSwitch` runs at the
@@ -20,9 +29,8 @@ export async function attachAtKeyframe(
     ...subscriber,
     rtp: (packet, header) => {
       if (!switched) {
-        const info = inspectVideoPayload(codec, header.payload);
         // Before attach() resolves the caller cannot yet detach the old encoder: wait for the keyframe asked for below.
-        if (!attached || !(info.keyframe || info.width !== undefined)) return;
+        if (!attached || !startsPicture(codec, header.payload)) return;
         switched = true;
         onSwitch();
       }
