@@ -1,6 +1,7 @@
 /**
- * /files/ and /clipboard on a node with two desktops serve the desktop the session is on: its clipboard (its
- * own X server's), and a `desktops` claim's role on that desktop; on the node's second desktop as on its first.
+ * On a node with two desktops, access is bound to a desktop: /files/ and /clipboard serve the desktop the
+ * session is on (its clipboard, its own X server's; a `desktops` claim's role on it), on the node's second
+ * desktop as on its first; and a view-only share link watches the desktop it was made for, and no other.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,6 +35,14 @@ async function session(desktop: string, token: string): Promise<{ headers: Recor
     'x-streamgate-resume-token': welcome.data.resume_token as string,
   };
   return { headers, controls: (welcome.data.session_config as { input_enabled: boolean }).input_enabled };
+}
+
+/** A fresh connection's answer to its hello: the welcome, or the error refusing its credentials. */
+async function firstAnswer(url: string): Promise<Record<string, unknown>> {
+  const peer = await WsPeer.open(url);
+  peers.push(peer);
+  void peer.hello().catch(() => undefined);
+  return peer.next((m) => m.type === 'welcome' || m.type === 'error') as Promise<Record<string, unknown>>;
 }
 
 async function xClipboard(desktop: string): Promise<string> {
@@ -98,4 +107,29 @@ test("/files/ takes a session on the node's second desktop, with the role a `des
   const other = await jwt({ role: 'control', desktops: { alpha: 'control' } });
   const foreign = await fetch(`${server.url}/files/`, { headers: { ...beta.headers, authorization: `Bearer ${other}` } });
   assert.equal(foreign.status, 401);
+});
+
+test('a share link made on one desktop watches that desktop, and is refused on the other and on plain /ws', async () => {
+  for (const peer of peers.splice(0)) {
+    peer.close();
+    await peer.closed();
+  }
+  const token = await jwt({ role: 'control' });
+  const controller = await WsPeer.open(`${server.wsUrl}/beta?token=${token}`);
+  peers.push(controller);
+  assert.equal((await controller.hello()).data.session_config.input_enabled, true);
+  const link = await controller.reply(controller.request('create-share-link'));
+  assert.equal(link.type, 'share-link', JSON.stringify(link));
+  const { token: shared, path } = link.data as { token: string; path: string };
+  const query = new URLSearchParams(path.slice(path.indexOf('?')));
+  assert.equal(query.get('desktop'), 'beta', 'the viewer path opens beta');
+  assert.equal(query.get('token'), shared);
+  const watching = await firstAnswer(`${server.wsUrl}/beta?token=${shared}`);
+  assert.equal(watching.type, 'welcome', JSON.stringify(watching));
+  assert.equal((watching.data as { session_config: { input_enabled: boolean } }).session_config.input_enabled, false);
+  for (const elsewhere of [`${server.wsUrl}/alpha?token=${shared}`, `${server.wsUrl}?token=${shared}`]) {
+    const refused = await firstAnswer(elsewhere);
+    assert.equal(refused.type, 'error', `${elsewhere}: ${JSON.stringify(refused)}`);
+    assert.equal((refused.error as { code: string }).code, 'UNAUTHORIZED');
+  }
 });
