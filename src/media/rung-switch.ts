@@ -1,15 +1,6 @@
-import { inspectVideoPayload } from './rtp-inspect.js';
+import { startsPicture } from './rtp-inspect.js';
 import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
 import type { VideoCodec } from './types.js';
-
-/**
- * Whether a decoder can start at this RTP payload, at a new picture size: an H.264 SPS (which comes first in
- * front of every IDR) or a VP8 keyframe.
- */
-export function startsPicture(codec: VideoCodec, payload: Buffer): boolean {
-  const info = inspectVideoPayload(codec, payload);
-  return info.keyframe || info.width !== undefined;
-}
 
 /**
  * Subscribes to another rung's encoder but passes its RTP on only from the start of its next keyframe

@@ -6,8 +6,7 @@ import { RestartBackoff } from '../process/restart-backoff.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
 import { describePipeline, streamKey, type StreamSpec } from './pipeline-description.js';
 import { RtpFanout, type RtpListener } from './rtp-fanout.js';
-import { inspectVideoPayload, type RtpHeaderInfo } from './rtp-inspect.js';
-import { startsPicture } from './rung-switch.js';
+import { inspectVideoPayload, startsPicture, type RtpHeaderInfo } from './rtp-inspect.js';
 import { MediaError, type SourceSpec } from './types.js';
 import { isWorkerMessage, type ParentMessage } from './worker-protocol.js';
 
@@ -185,11 +184,12 @@ export class StreamPipeline {
    * A worker that is not running yet is restarted instead: it has sent no picture to keep.
    */
   handOver(size: { width: number; height: number }): void {
+    if (this.spec.kind !== 'video') return;
     // The rungs scale the capture to a share of this size (see scaled() in pipeline-description.ts).
-    if (this.spec.kind === 'video') this.spec = { ...this.spec, ...size };
-    if (this.state === 'starting' || this.state === 'restarting') this.restart();
-    if (this.state !== 'running' || this.spec.kind !== 'video') return;
+    this.spec = { ...this.spec, ...size };
     const codec = this.spec.codec;
+    if (this.state === 'starting' || this.state === 'restarting') this.restart();
+    if (this.state !== 'running') return;
     // A second resize during a handover: only the newest size counts.
     this.dropSuccessor();
     const ssrc = nextSsrc++;

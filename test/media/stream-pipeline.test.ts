@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { StreamSpec } from '../../src/media/pipeline-description.js';
-import { startsPicture } from '../../src/media/rung-switch.js';
+import { startsPicture } from '../../src/media/rtp-inspect.js';
 import { StreamPipeline, type StreamSubscriber } from '../../src/media/stream-pipeline.js';
 import type { WorkerConfig } from '../../src/media/worker-protocol.js';
 import { eventually } from './browser-session.js';
