@@ -165,10 +165,7 @@ export class StreamPipeline {
     this.restart();
   }
 
-  /**
-   * Restarts a running worker on the same source: the X screen changed size, and ximagesrc fixes its
-   * size when it starts. Viewers see down, then up, as after a crash, and stay attached.
-   */
+  /** Kills the worker (and any successor) for a restart: viewers see down, then up, as after a crash, and stay attached. */
   restart(): void {
     // Not the encoder's fault: the restart comes without a longer backoff.
     this.backoff.reset();
@@ -178,10 +175,9 @@ export class StreamPipeline {
 
   /**
    * Replaces the running worker without a gap (make-before-break): the X screen is now `size`, and ximagesrc
-   * goes on capturing the area it started with (it neither fails nor follows, shrunk or grown). A new worker
-   * starts alongside; viewers get the old one's RTP until the new one's first keyframe, then the new one's,
-   * a new SSRC they follow as after a rung switch, and the old one stops. Viewers hear of no down or up.
-   * A worker that is not running yet is restarted instead: it has sent no picture to keep.
+   * goes on grabbing the area it started with (neither failing nor following). A new worker starts alongside;
+   * viewers get the old one's RTP until the new one's first keyframe, then the new SSRC (followed as after a
+   * rung switch), and the old worker stops: no down, no up. One not running yet restarts instead.
    */
   handOver(size: { width: number; height: number }): void {
     if (this.spec.kind !== 'video') return;
