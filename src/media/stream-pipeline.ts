@@ -206,6 +206,12 @@ export class StreamPipeline {
         return true;
       },
     };
+    // One that never sends would leave viewers on the old size for good: break instead.
+    setTimeout(() => {
+      if (this.successor !== worker) return;
+      this.log.warn('the encoder to hand over to sent nothing in time; restarting instead');
+      this.restart();
+    }, this.options.startTimeoutMs).unref();
   }
 
   /** Changes the video encoder's bitrate at runtime; kept across restarts. */
@@ -363,8 +369,6 @@ export class StreamPipeline {
 
   private onWorkerGone(worker: ChildProcess | undefined, reason: string): void {
     if (worker && worker === this.successor) {
-      this.successor = undefined;
-      this.fanout.successor = undefined;
       this.log.warn({ reason }, 'the encoder to hand over to failed; restarting instead');
       this.restart();
       return;

@@ -129,3 +129,17 @@ test('a handover (the screen resized) switches every viewer to a new worker at i
   const gap = (packets[first]?.at ?? 0) - (packets[first - 1]?.at ?? 0);
   assert.ok(gap < 200, `${Math.round(gap)} ms between the last old packet and the first new one`);
 });
+
+test('a handover whose new worker cannot start falls back to a restart: the viewer sees down, then up, and video again', { timeout: 60_000 }, async (t) => {
+  const pipeline = await StreamPipeline.open(SPEC, { lingerMs: 100, startTimeoutMs: 20_000, keyframeIntervalMs: 300 });
+  t.after(async () => {
+    await pipeline.stop();
+    assert.deepEqual(workerProcesses(), []);
+  });
+  const events: string[] = [];
+  const detach = await pipeline.attach({ rtp: () => undefined, down: () => events.push('down'), up: () => events.push('up') });
+  t.after(detach);
+  forkingWith('/nonexistent/node', () => pipeline.handOver({ width: 480, height: 270 }));
+  assert.ok(await eventually(() => events.join() === 'down,up', 20_000), `events: ${events.join()}`);
+  assert.ok(await eventually(() => pipeline.stats().width === 480, 10_000), 'the restarted worker captures the new size');
+});
