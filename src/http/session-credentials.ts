@@ -2,8 +2,8 @@
  * Credentials of the HTTP endpoints that act for a viewer (/files/, /clipboard): those of /ws when auth is on
  * (Bearer token), and always a live signaling session, named by its welcome's session_id and resume_token in
  * the `X-Streamgate-Session` and `X-Streamgate-Resume-Token` headers. The session's desktop is the one served,
- * and the one a `desktops` claim must grant. Custom headers also keep other sites'
- * pages out: a browser sends them cross-origin only after a CORS preflight, which this server never grants.
+ * and the one a `desktops` claim must grant. Custom headers also keep other sites' pages out: a browser sends
+ * them cross-origin only after a CORS preflight, which this server never grants.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Principal } from '../auth/authenticator.js';
