@@ -44,7 +44,6 @@ export async function startApp(given: Config): Promise<RunningApp> {
   const router = new DesktopRouter(desktops);
   const manager = new DesktopManager(desktops, config.desktopIdleTimeout);
   let cluster: ClusterNode | null = null;
-  // Files and the clipboard over HTTP belong to the node's first desktop, as WHEP does.
   const first = desktops.defaultDesktop;
   const server: Server = createHttpServer({
     webRoot: config.webRoot ?? DEFAULT_WEB_ROOT,
@@ -64,8 +63,9 @@ export async function startApp(given: Config): Promise<RunningApp> {
     firstDesktop: first.name,
     whep: { media: first.source.media, iceServers: config.iceServers, turnRest: config.turnRest },
     files,
-    sessionAccess: (id, token) => first.signaling.sessionAccess(id, token),
-    clipboard: { clipboard: first.features?.clipboard ?? null, policy: config.clipboard },
+    // Files and the clipboard over HTTP serve the desktop the session is on.
+    sessionAccess: (id, token) => desktops.sessionAccess(id, token),
+    clipboard: { clipboardOf: (name) => desktops.get(name)?.features?.clipboard ?? null, policy: config.clipboard },
   });
   try {
     await new Promise<void>((resolve, reject) => {

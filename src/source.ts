@@ -91,8 +91,8 @@ export async function startSource(config: Config, log = logger('source')): Promi
     if (desktop) {
       const vd = desktop;
       const resizer = config.resize === 'controller' ? new ScreenResizer(() => vd.readyDisplay ?? display ?? '') : null;
-      // ximagesrc keeps the size it started with: the encoders restart to capture the whole new screen.
-      vd.on('resize', () => media.sourceResized());
+      // ximagesrc keeps the size it started with: new encoders take over to capture the whole new screen.
+      vd.on('resize', (size) => media.sourceResized(size));
       screen = {
         get size() {
           return vd.size;

@@ -2,9 +2,10 @@
  * Clipboard both ways for the peer in control (docs/protocol.md, "Clipboard"): when the server says the
  * desktop copied something (`clipboard`), it is fetched from GET /clipboard and put in the browser's
  * clipboard with the async Clipboard API; when the page gets the focus back (the person may have copied
- * something elsewhere), the browser's clipboard is read and sent with PUT /clipboard. Where the API is
- * missing or refused (no permission, no secure context), a small panel shows what the desktop copied, with
- * a Copy button (a click may write the clipboard), and takes a paste to send to the desktop.
+ * something elsewhere), the browser's clipboard is read and sent with PUT /clipboard if it changed. Where the
+ * API is missing or refused (no permission, no secure context), or reading asks the person each time
+ * (Firefox and Safari show a Paste menu), a small panel shows what the desktop copied, with a Copy button (a
+ * click may write the clipboard), and takes a paste to send to the desktop.
  */
 import type { StreamgateClient } from '../src/client/index.js';
 import { refusalOf, sessionHeaders } from './session-headers.js';
@@ -27,6 +28,19 @@ async function keyOf(content: Content): Promise<string> {
   const bytes = new Uint8Array(await content.png.arrayBuffer());
   const digest = crypto.subtle ? new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)) : bytes.subarray(0, 64);
   return `i:${bytes.length}:${Array.from(digest, (b) => b.toString(16)).join('')}`;
+}
+
+/**
+ * Whether the page may read the clipboard on its own, under Chromium's `clipboard-read` permission (granted,
+ * or asked once). Browsers without that permission (Firefox, Safari) answer read() with a Paste menu at every
+ * call: read on each return to the page, it would pop up each time. There the panel's paste is the way in.
+ */
+async function readsWithoutAsking(): Promise<boolean> {
+  try {
+    return (await navigator.permissions.query({ name: 'clipboard-read' as PermissionName })).state !== 'denied';
+  } catch {
+    return false;
+  }
 }
 
 export interface ClipboardSync {
@@ -92,7 +106,7 @@ export function attachClipboard(client: StreamgateClient, ui: ClipboardPanelElem
   }
 
   async function toDesktop(): Promise<void> {
-    if (!inControl() || !navigator.clipboard?.read) return;
+    if (!inControl() || !navigator.clipboard?.read || !(await readsWithoutAsking())) return;
     let items: ClipboardItems;
     try {
       items = await navigator.clipboard.read();

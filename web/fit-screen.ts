@@ -13,7 +13,7 @@ export function attachFitScreen(client: StreamgateClient, area: HTMLElement, vid
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   function fit(): void {
-    // Not before the first picture: a resize restarts the encoders, and one still starting would fail the offer.
+    // Not before the first picture: a resize restarts an encoder still starting, which would fail the offer.
     if (!screen?.resizable || !inControl() || video.videoWidth === 0) return;
     const dpr = window.devicePixelRatio || 1;
     const width = Math.max(16, Math.round((area.clientWidth * dpr) / 2) * 2);

@@ -1,4 +1,5 @@
 import type { Config } from '../config/options.js';
+import { shareLinkMaker } from '../auth/share-token.js';
 import { logger } from '../log.js';
 import type { ScreenSize } from '../desktop/screen-size.js';
 import { DesktopFeatures } from '../desktop/index.js';
@@ -79,7 +80,7 @@ export class LocalDesktop {
       input: source.input,
       log: logger('signaling', { desktop }),
       sourceName: source.name,
-      shareSecret,
+      shareLink: shareSecret ? shareLinkMaker(shareSecret, { name: desktop, named: settings.shared }) : null,
       screen: source.screen,
     });
     if (features?.cursor) signaling.watchCursor(features.cursor);

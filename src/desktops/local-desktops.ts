@@ -2,12 +2,18 @@ import type { Config } from '../config/options.js';
 import { ClusterError } from '../cluster/cluster-error.js';
 import { logger } from '../log.js';
 import type { MediaFigures } from '../media/metrics.js';
+import type { SessionAccess } from '../signaling/signaling-server.js';
 import { LocalDesktop, type DesktopSettings } from './local-desktop.js';
 
 /** The desktop `/ws` opens on a server started without --desktop. */
 export const DEFAULT_DESKTOP = 'default';
 
 const log = logger('desktops');
+
+/** A live signaling session, and the name of the desktop it is on. */
+export interface DesktopSession extends SessionAccess {
+  desktop: string;
+}
 
 /**
  * The desktops this node runs, by name. The first is the default one, which plain `/ws` opens (so clients
@@ -49,6 +55,15 @@ export class LocalDesktops {
 
   has(name: string): boolean {
     return this.desktops.has(name) || this.busy.has(name);
+  }
+
+  /** The live session of this id and resume token, on whichever desktop it is, with that desktop's name. */
+  sessionAccess(sessionId: string, token: string): DesktopSession | null {
+    for (const desktop of this.desktops.values()) {
+      const access = desktop.signaling.sessionAccess(sessionId, token);
+      if (access) return { ...access, desktop: desktop.name };
+    }
+    return null;
   }
 
   list(): LocalDesktop[] {

@@ -4,8 +4,9 @@
  *   GET /clipboard   what CLIPBOARD holds: text/plain (UTF-8) or image/png; 204 when it holds neither
  *   PUT /clipboard   a text/plain body becomes CLIPBOARD and PRIMARY, an image/png body CLIPBOARD
  *
- * HTTP rather than the WebSocket because an image is larger than any signaling frame may be. The session
- * must hold input control (session-credentials.ts), and `--clipboard` must allow the direction.
+ * HTTP rather than the WebSocket because an image is larger than any signaling frame may be. The clipboard is
+ * that of the session's desktop; the session must hold input control there (session-credentials.ts), and
+ * `--clipboard` must allow the direction.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClipboardError, type ClipboardErrorCode, type DesktopClipboard } from '../desktop/index.js';
@@ -16,7 +17,8 @@ export const CLIPBOARD_PATH = '/clipboard';
 export type ClipboardPolicy = 'off' | 'to-client' | 'to-desktop' | 'both';
 
 export interface ClipboardRoutesOptions extends SessionCredentialsOptions {
-  clipboard: DesktopClipboard | null;
+  /** A desktop's clipboard, by desktop name; null without one. */
+  clipboardOf: (desktop: string) => DesktopClipboard | null;
   policy: ClipboardPolicy;
 }
 
@@ -76,7 +78,8 @@ export async function handleClipboardRequest(req: IncomingMessage, res: ServerRe
   try {
     if (req.method !== 'GET' && !isWrite) throw new HttpRefusal(405, 'no-such-endpoint', 'Use GET or PUT /clipboard.');
     const session = await controlSession(req, options, 'Clipboard transfers');
-    const { clipboard, policy } = options;
+    const { policy } = options;
+    const clipboard = options.clipboardOf(session.desktop);
     const allowed = policy === 'both' || policy === (isWrite ? 'to-desktop' : 'to-client');
     if (!allowed) throw new HttpRefusal(403, 'clipboard-off', `--clipboard ${policy}: ${isWrite ? 'browser to desktop' : 'desktop to browser'} is off.`);
     if (!clipboard) throw new HttpRefusal(404, 'not-available', 'This source has no clipboard: only a desktop has one.');

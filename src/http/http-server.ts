@@ -5,7 +5,6 @@ import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
 import { limitCounter, registry } from '../metrics.js';
 import type { Logger } from '../log.js';
-import type { SessionAccess } from '../signaling/signaling-server.js';
 import { AuthError, OPEN_PRINCIPAL, type Authenticator, type Principal } from '../auth/authenticator.js';
 import { originAllowed, requestToken } from '../auth/request-credentials.js';
 import { EDGE_SERVER_OPTIONS, refuseBadRequest } from './edge-limits.js';
@@ -34,6 +33,7 @@ import { grantFor } from '../desktops/desktop-grant.js';
 import type { MediaService } from '../media/types.js';
 import type { IceServer } from '../protocol/index.js';
 import { FILES_PREFIX, handleFileRequest } from './file-routes.js';
+import type { DesktopSession } from '../desktops/local-desktops.js';
 import type { FileJail } from '../files/index.js';
 import { CLIPBOARD_PATH, handleClipboardRequest, type ClipboardPolicy } from './clipboard-routes.js';
 import type { DesktopClipboard } from '../desktop/index.js';
@@ -51,16 +51,16 @@ export interface HttpOptions {
   health: () => Record<string, unknown>;
   /** Answers `/api/desktops` and `/api/desktops/NAME` for authenticated callers. */
   desktopsApi?: (req: IncomingMessage, res: ServerResponse, path: string, credentials: Principal) => Promise<void>;
-  /** The name of the desktop WHEP, /files/ and /clipboard serve (the node's first). */
+  /** The name of the desktop WHEP serves (the node's first). */
   firstDesktop?: string;
   /** WHEP viewers (docs/protocol.md, "WHEP") are fed by this media service. */
   whep: { media: MediaService; iceServers: readonly IceServer[]; turnRest?: TurnRestOptions | undefined };
   /** The folders of /files/ (--upload-dir, --download-dir); either may be null. */
   files?: { upload: FileJail | null; download: FileJail | null };
-  /** The live signaling session of an id and resume token: the credentials of /files/ and /clipboard. */
-  sessionAccess?: (sessionId: string, token: string) => SessionAccess | null;
-  /** GET/PUT /clipboard: the desktop's clipboard (null without one) and `--clipboard`. */
-  clipboard?: { clipboard: DesktopClipboard | null; policy: ClipboardPolicy };
+  /** The live signaling session of an id and resume token, and its desktop: the credentials of /files/ and /clipboard. */
+  sessionAccess?: (sessionId: string, token: string) => DesktopSession | null;
+  /** GET/PUT /clipboard: each desktop's clipboard (null without one) and `--clipboard`. */
+  clipboard?: { clipboardOf: (desktop: string) => DesktopClipboard | null; policy: ClipboardPolicy };
 }
 
 /** One port for everything: the viewer's static files, /healthz, /metrics, WHEP, and WebSocket upgrades on /ws and /ws/NAME. */
@@ -74,7 +74,7 @@ export function createHttpServer(options: HttpOptions): Server {
           throw err;
         })
       : Promise.resolve(OPEN_PRINCIPAL);
-  // WHEP, /files/ and /clipboard serve the node's first desktop: a `desktops` claim must grant it, and its role there counts.
+  // WHEP serves the node's first desktop: a `desktops` claim must grant it, and its role there counts.
   const authenticateFirst = async (req: IncomingMessage): Promise<Principal | AuthError> => {
     const credentials = await authenticate(req);
     return credentials instanceof AuthError || !options.firstDesktop ? credentials : grantFor(credentials, options.firstDesktop);
@@ -115,12 +115,12 @@ export function createHttpServer(options: HttpOptions): Server {
     const sessionAccess = options.sessionAccess ?? (() => null);
     if (path.startsWith(FILES_PREFIX)) {
       const { upload = null, download = null } = options.files ?? {};
-      await handleFileRequest(req, res, path, { upload, download, authenticate: authenticateFirst, sessionAccess });
+      await handleFileRequest(req, res, path, { upload, download, authenticate, sessionAccess });
       return;
     }
     if (path === CLIPBOARD_PATH) {
-      const { clipboard = null, policy = 'off' } = options.clipboard ?? {};
-      await handleClipboardRequest(req, res, { clipboard, policy, authenticate: authenticateFirst, sessionAccess });
+      const { clipboardOf = () => null, policy = 'off' } = options.clipboard ?? {};
+      await handleClipboardRequest(req, res, { clipboardOf, policy, authenticate, sessionAccess });
       return;
     }
     // The viewer's files hold no data and are public: the page takes its token from its own URL to /ws.

@@ -1,12 +1,14 @@
 /**
  * Credentials of the HTTP endpoints that act for a viewer (/files/, /clipboard): those of /ws when auth is on
  * (Bearer token), and always a live signaling session, named by its welcome's session_id and resume_token in
- * the `X-Streamgate-Session` and `X-Streamgate-Resume-Token` headers. Custom headers also keep other sites'
- * pages out: a browser sends them cross-origin only after a CORS preflight, which this server never grants.
+ * the `X-Streamgate-Session` and `X-Streamgate-Resume-Token` headers. The session's desktop is the one served,
+ * and the one a `desktops` claim must grant. Custom headers also keep other sites' pages out: a browser sends
+ * them cross-origin only after a CORS preflight, which this server never grants.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, type Principal } from '../auth/authenticator.js';
-import type { SessionAccess } from '../signaling/signaling-server.js';
+import { grantFor } from '../desktops/desktop-grant.js';
+import type { DesktopSession } from '../desktops/local-desktops.js';
 import { sendJson } from './json-response.js';
 
 export const SESSION_HEADER = 'x-streamgate-session';
@@ -15,8 +17,8 @@ export const RESUME_TOKEN_HEADER = 'x-streamgate-resume-token';
 export interface SessionCredentialsOptions {
   /** The request's bearer credentials; resolves to OPEN_PRINCIPAL when auth is off. */
   authenticate: (req: IncomingMessage) => Promise<Principal | AuthError>;
-  /** The live session of this id and resume token, or null. */
-  sessionAccess: (sessionId: string, token: string) => SessionAccess | null;
+  /** The live session of this id and resume token on any of this node's desktops, or null. */
+  sessionAccess: (sessionId: string, token: string) => DesktopSession | null;
 }
 
 /** A refusal answered as JSON `{error: reason, message}` with `status`. */
@@ -36,7 +38,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** The session the request acts for, which must have the control role (token and session both); else a refusal (401, 403). */
-export async function controlSession(req: IncomingMessage, options: SessionCredentialsOptions, what: string): Promise<SessionAccess> {
+export async function controlSession(req: IncomingMessage, options: SessionCredentialsOptions, what: string): Promise<DesktopSession> {
   const credentials = await options.authenticate(req);
   if (credentials instanceof AuthError) throw new HttpRefusal(401, 'UNAUTHORIZED', credentials.message);
   const sessionId = header(req, SESSION_HEADER);
@@ -46,7 +48,10 @@ export async function controlSession(req: IncomingMessage, options: SessionCrede
   }
   const session = options.sessionAccess(sessionId, token);
   if (!session) throw new HttpRefusal(401, 'UNAUTHORIZED', 'No live session has this session id and resume token.');
-  if (credentials.role !== 'control' || session.principal.role !== 'control') {
+  // With a `desktops` claim, the role the token has on the session's desktop is the one that counts.
+  const grant = grantFor(credentials, session.desktop);
+  if (grant instanceof AuthError) throw new HttpRefusal(401, 'UNAUTHORIZED', grant.message);
+  if (grant.role !== 'control' || session.principal.role !== 'control') {
     throw new HttpRefusal(403, 'FORBIDDEN', `${what} are for peers with the control role; these credentials allow viewing only.`);
   }
   return session;

@@ -57,9 +57,13 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     for (const pipeline of this.started) pipeline.retarget(source);
   }
 
-  /** The captured screen changed size: every video encoder restarts to capture it whole at its new size. */
-  sourceResized(): void {
-    for (const pipeline of this.started) if (pipeline.stats().kind === 'video') pipeline.restart();
+  /**
+   * The captured screen is now `size`: every video encoder hands over to a new worker capturing it whole,
+   * without a gap in any viewer's video (StreamPipeline.handOver).
+   */
+  sourceResized(size: { width: number; height: number }): void {
+    this.current = { ...this.current, ...size };
+    for (const pipeline of this.started) pipeline.handOver(size);
   }
 
   /**

@@ -19,6 +19,11 @@ export class RtpFanout {
    * dropped: it is from a worker that is going away (or is gone, still in the socket's buffer).
    */
   ssrc: number | undefined;
+  /**
+   * A worker starting alongside the current one (make-before-break): its RTP is dropped until `startsAt`
+   * accepts a packet, from which on its SSRC is the current one and the other worker's RTP is dropped.
+   */
+  successor: { ssrc: number; startsAt(header: RtpHeaderInfo): boolean } | undefined;
 
   private constructor(
     private readonly socket: Socket,
@@ -27,7 +32,13 @@ export class RtpFanout {
     socket.on('message', (packet) => {
       const header = parseRtpHeader(packet);
       // Anything on this loopback port that is not RTP would make werift throw later, off our stack.
-      if (!header || header.ssrc !== this.ssrc) return;
+      if (!header) return;
+      if (header.ssrc !== this.ssrc) {
+        const next = this.successor;
+        if (!next || header.ssrc !== next.ssrc || !next.startsAt(header)) return;
+        this.ssrc = next.ssrc;
+        this.successor = undefined;
+      }
       this.packets++;
       this.bytes += packet.length;
       for (const listener of this.listeners) {

@@ -45,6 +45,15 @@ export function inspectVideoPayload(codec: VideoCodec, payload: Buffer): Keyfram
   return codec === 'H264' ? inspectH264(payload) : inspectVp8(payload);
 }
 
+/**
+ * Whether a decoder can start at this RTP payload, at a new picture size: an H.264 SPS (which comes first in
+ * front of every IDR) or a VP8 keyframe.
+ */
+export function startsPicture(codec: VideoCodec, payload: Buffer): boolean {
+  const info = inspectVideoPayload(codec, payload);
+  return info.keyframe || info.width !== undefined;
+}
+
 const H264_IDR = 5;
 const H264_SPS = 7;
 const H264_STAP_A = 24;

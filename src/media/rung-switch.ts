@@ -1,4 +1,4 @@
-import { inspectVideoPayload } from './rtp-inspect.js';
+import { startsPicture } from './rtp-inspect.js';
 import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
 import type { VideoCodec } from './types.js';
 
@@ -20,9 +20,8 @@ export async function attachAtKeyframe(
     ...subscriber,
     rtp: (packet, header) => {
       if (!switched) {
-        const info = inspectVideoPayload(codec, header.payload);
         // Before attach() resolves the caller cannot yet detach the old encoder: wait for the keyframe asked for below.
-        if (!attached || !(info.keyframe || info.width !== undefined)) return;
+        if (!attached || !startsPicture(codec, header.payload)) return;
         switched = true;
         onSwitch();
       }

@@ -6,7 +6,7 @@ import { RestartBackoff } from '../process/restart-backoff.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
 import { describePipeline, streamKey, type StreamSpec } from './pipeline-description.js';
 import { RtpFanout, type RtpListener } from './rtp-fanout.js';
-import { inspectVideoPayload, type RtpHeaderInfo } from './rtp-inspect.js';
+import { inspectVideoPayload, startsPicture, type RtpHeaderInfo } from './rtp-inspect.js';
 import { MediaError, type SourceSpec } from './types.js';
 import { isWorkerMessage, type ParentMessage } from './worker-protocol.js';
 
@@ -88,6 +88,8 @@ interface Waiter {
 export class StreamPipeline {
   private state: PipelineState = 'idle';
   private worker: ChildProcess | undefined;
+  /** A worker started by handOver(), sending alongside `worker` until its first keyframe. */
+  private successor: ChildProcess | undefined;
   private readonly subscribers = new Set<StreamSubscriber>();
   private readonly listenerRemovals = new Map<StreamSubscriber, () => void>();
   private waiters: Waiter[] = [];
@@ -163,14 +165,53 @@ export class StreamPipeline {
     this.restart();
   }
 
-  /**
-   * Restarts a running worker on the same source: the X screen changed size, and ximagesrc fixes its
-   * size when it starts. Viewers see down, then up, as after a crash, and stay attached.
-   */
+  /** Kills the worker (and any successor) for a restart: viewers see down, then up, as after a crash, and stay attached. */
   restart(): void {
     // Not the encoder's fault: the restart comes without a longer backoff.
     this.backoff.reset();
+    this.dropSuccessor();
     this.worker?.kill('SIGKILL');
+  }
+
+  /**
+   * Replaces the running worker without a gap (make-before-break): the X screen is now `size`, and ximagesrc
+   * goes on grabbing the area it started with (neither failing nor following). A new worker starts alongside;
+   * viewers get the old one's RTP until the new one's first keyframe, then the new SSRC (followed as after a
+   * rung switch), and the old worker stops: no down, no up. One not running yet restarts instead.
+   */
+  handOver(size: { width: number; height: number }): void {
+    if (this.spec.kind !== 'video') return;
+    // The rungs scale the capture to a share of this size (see scaled() in pipeline-description.ts).
+    this.spec = { ...this.spec, ...size };
+    const codec = this.spec.codec;
+    if (this.state === 'starting' || this.state === 'restarting') this.restart();
+    if (this.state !== 'running') return;
+    // A second resize during a handover: only the newest size counts.
+    this.dropSuccessor();
+    const ssrc = nextSsrc++;
+    let worker: ChildProcess;
+    try {
+      worker = this.spawn(ssrc);
+    } catch (err) {
+      this.log.error({ err }, 'the encoder to hand over to could not start; restarting instead');
+      this.restart();
+      return;
+    }
+    this.successor = worker;
+    this.fanout.successor = {
+      ssrc,
+      startsAt: (header) => {
+        if (!startsPicture(codec, header.payload)) return false;
+        this.promote(worker);
+        return true;
+      },
+    };
+    // One that never sends would leave viewers on the old size for good: break instead.
+    setTimeout(() => {
+      if (this.successor !== worker) return;
+      this.log.warn('the encoder to hand over to sent nothing in time; restarting instead');
+      this.restart();
+    }, this.options.startTimeoutMs).unref();
   }
 
   /** Changes the video encoder's bitrate at runtime; kept across restarts. */
@@ -178,6 +219,7 @@ export class StreamPipeline {
     if (this.spec.kind !== 'video') return;
     this.bitrateKbps = kbps;
     this.send({ type: 'bitrate', kbps });
+    if (this.successor?.connected) this.successor.send({ type: 'bitrate', kbps });
   }
 
   stats(): PipelineStats {
@@ -252,12 +294,9 @@ export class StreamPipeline {
     const restarting = this.state === 'restarting';
     this.state = restarting ? 'restarting' : 'starting';
     const ssrc = nextSsrc++;
-    let config;
+    let worker: ChildProcess;
     try {
-      config = describePipeline(
-        this.spec.kind === 'video' ? { ...this.spec, bitrateKbps: this.bitrateKbps ?? this.spec.bitrateKbps } : this.spec,
-        { port: this.fanout.port, ssrc },
-      );
+      worker = this.spawn(ssrc);
     } catch (err) {
       this.onWorkerGone(undefined, (err as Error).message);
       return;
@@ -265,17 +304,28 @@ export class StreamPipeline {
     // A viewer arriving while the previous worker stops starts this one at once: until it sends, the old
     // one's RTP must not count as this one running.
     this.fanout.ssrc = ssrc;
+    this.worker = worker;
+    this.cpu = { micros: 0, at: performance.now(), percent: null };
+    this.meterTimer ??= setInterval(() => this.sampleMeter(), 1000);
+    this.meterTimer.unref();
+    this.log.info({ workerPid: worker.pid, restart: restarting }, 'pipeline worker started');
+  }
+
+  /** Forks a worker sending this stream's RTP with `ssrc`; throws when the spec makes no pipeline. */
+  private spawn(ssrc: number): ChildProcess {
+    const config = describePipeline(
+      this.spec.kind === 'video' ? { ...this.spec, bitrateKbps: this.bitrateKbps ?? this.spec.bitrateKbps } : this.spec,
+      { port: this.fanout.port, ssrc },
+    );
     const worker = fork(WORKER_PATH, [JSON.stringify(config)], {
       execArgv: WORKER_EXEC_ARGV,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.worker = worker;
-    this.cpu = { micros: 0, at: performance.now(), percent: null };
     let lastError = 'the media pipeline exited';
     worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       if (message.type === 'error') lastError = message.message;
-      else if (message.type === 'usage') this.onUsage(message.cpuMicros);
+      else if (message.type === 'usage' && worker === this.worker) this.onUsage(message.cpuMicros);
     });
     worker.on('error', (err) => {
       lastError = err.message;
@@ -287,13 +337,50 @@ export class StreamPipeline {
       if (code !== 0 || signal) this.log.warn({ code, signal, reason: lastError }, 'pipeline worker exited');
       this.onWorkerGone(worker, signal ? `the media pipeline was killed (${signal})` : lastError);
     });
-    this.meterTimer ??= setInterval(() => this.sampleMeter(), 1000);
-    this.meterTimer.unref();
-    this.log.info({ workerPid: worker.pid, restart: restarting }, 'pipeline worker started');
+    return worker;
+  }
+
+  /** The successor sent its first keyframe, which the fan-out now passes on: the worker it replaces stops. */
+  private promote(worker: ChildProcess): void {
+    const old = this.worker;
+    this.worker = worker;
+    this.successor = undefined;
+    this.cpu = { micros: 0, at: performance.now(), percent: null };
+    this.keyframes.cancel();
+    if (old && old !== worker) this.retire(old);
+    this.log.info({ workerPid: worker.pid }, 'encoder handed over to a new worker');
+  }
+
+  /** Asks a worker that no longer sends to viewers to stop, and kills it if it does not in time. */
+  private retire(worker: ChildProcess): void {
+    const kill = setTimeout(() => worker.kill('SIGKILL'), STOP_GRACE_MS);
+    worker.once('exit', () => clearTimeout(kill));
+    if (worker.connected) worker.send({ type: 'stop' } satisfies ParentMessage);
+    else worker.kill('SIGKILL');
+  }
+
+  private dropSuccessor(): void {
+    const worker = this.successor;
+    if (!worker) return;
+    this.successor = undefined;
+    this.fanout.successor = undefined;
+    this.retire(worker);
   }
 
   private onWorkerGone(worker: ChildProcess | undefined, reason: string): void {
+    if (worker && worker === this.successor) {
+      this.log.warn({ reason }, 'the encoder to hand over to failed; restarting instead');
+      this.restart();
+      return;
+    }
     if (worker && worker !== this.worker) return;
+    if (this.successor && this.state === 'running') {
+      // The old worker died during a handover: its successor is the worker now, passed on from its keyframe.
+      this.worker = this.successor;
+      this.successor = undefined;
+      this.log.warn({ reason }, 'pipeline worker exited during a handover; its successor takes over');
+      return;
+    }
     this.worker = undefined;
     // Its last packets may still wait in the socket: they must not look like a restarted encoder.
     this.fanout.ssrc = undefined;
@@ -377,6 +464,7 @@ export class StreamPipeline {
   }
 
   private stopWorker(): Promise<void> {
+    this.dropSuccessor();
     const worker = this.worker;
     // Without a pid the fork failed: its 'error' event, already queued, reports it gone.
     if (!worker || worker.pid === undefined) {

@@ -7,7 +7,6 @@ import type { Session } from './session.js';
 import type { SignalingContext } from './signaling-context.js';
 import { SERVER_VERSION } from '../version.js';
 import { limitCounter } from '../metrics.js';
-import { signViewToken } from '../auth/share-token.js';
 import { withTurnCredentials } from '../auth/turn-credentials.js';
 
 const DEFAULT_CODECS = ['H264', 'VP8'];
@@ -259,11 +258,11 @@ async function onCreateShareLink(ctx: SignalingContext, connection: Connection, 
   const session = requireSession(ctx, connection);
   requireControlRole(connection);
   if (!ctx.control.canInput(session.id)) throw new ProtocolError('FORBIDDEN', 'Only the peer in control can share a view-only link.', `controller=${ctx.control.controller ?? 'nobody'}`);
-  if (!ctx.shareSecret) {
+  if (!ctx.shareLink) {
     throw new ProtocolError('FORBIDDEN', 'Share links need auth with a shared token or --jwt-secret: without auth anyone may open the viewer, and a --jwt-public-key server cannot sign.', 'share-link');
   }
-  const { token, expiresAt } = await signViewToken(ctx.shareSecret);
-  connection.send('share-link', { token, path: `/?token=${encodeURIComponent(token)}`, expires_at: expiresAt }, message.message_id);
+  const { token, path, expiresAt } = await ctx.shareLink();
+  connection.send('share-link', { token, path, expires_at: expiresAt }, message.message_id);
 }
 
 async function onResizeScreen(ctx: SignalingContext, connection: Connection, message: ClientMessageOf<'resize-screen'>): Promise<void> {

@@ -2,6 +2,7 @@ import type { Config } from '../config/options.js';
 import type { MediaService } from '../media/types.js';
 import type { InputInjector } from '../input/types.js';
 import type { Logger } from '../log.js';
+import type { ShareLink } from '../auth/share-token.js';
 import type { InputControl } from './input-control.js';
 import type { SessionRegistry } from './session-registry.js';
 import type { Traffic } from './traffic.js';
@@ -37,8 +38,8 @@ export interface SignalingContext {
   sourceName: string;
   /** Called after each welcome is sent: extensions that send a client their current state (the cursor). */
   welcomeHooks: ((session: Session) => void)[];
-  /** Signs view-only share tokens (--jwt-secret, or one made at start); null when auth is off or JWTs use a public key. */
-  shareSecret: string | null;
+  /** Makes this desktop's view-only share links (--jwt-secret, or one made at start); null when auth is off or JWTs use a public key. */
+  shareLink: (() => Promise<ShareLink>) | null;
   /** The desktop's screen; null for sources without one. */
   screen: ScreenControl | null;
   /** Who is connected changed: clients that announced `participants` are told. */
@@ -46,4 +47,4 @@ export interface SignalingContext {
 }
 
 /** What the server is built from; the rest of the context it makes itself. */
-export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'> & Partial<Pick<SignalingContext, 'shareSecret' | 'screen'>>;
+export type SignalingDeps = Pick<SignalingContext, 'config' | 'media' | 'input' | 'log' | 'sourceName'> & Partial<Pick<SignalingContext, 'shareLink' | 'screen'>>;

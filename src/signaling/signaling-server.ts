@@ -66,7 +66,7 @@ export class SignalingServer {
       system: new SystemSampler(Date.now()),
       negotiations: pLimit(deps.config.maxNegotiations),
       welcomeHooks: [],
-      shareSecret: deps.shareSecret ?? null,
+      shareLink: deps.shareLink ?? null,
       screen: deps.screen ?? null,
       participantsChanged: () => participants.schedule(),
     };

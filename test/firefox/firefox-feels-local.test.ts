@@ -2,6 +2,7 @@
  * Cursor and resize in Firefox ESR, as in Chromium (test/web/viewer-cursor.test.ts, viewer-resize.test.ts):
  * against `--source virtual --resize controller`, the desktop takes the Firefox page's size and the video
  * follows; the page's CSS cursor becomes xterm's I-beam over the (shrunk) terminal and the root cursor beside it.
+ * The page never reads the clipboard on its own: Firefox would show its Paste menu each time.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,4 +68,24 @@ test("the page's cursor is the desktop's: the I-beam over the terminal, the root
   const ibeam = await shown();
   assert.match(ibeam.css, /^url\("?data:image\/png;base64,/);
   assert.notEqual(ibeam.css, root.css);
+});
+
+test('returning to the page does not read the clipboard: Firefox would ask with its Paste menu each time', async () => {
+  const reads = await page.evaluate(async () => {
+    const clipboard = navigator.clipboard as Clipboard & { read?: () => Promise<ClipboardItems> };
+    if (typeof clipboard.read !== 'function') return 'no read()';
+    let calls = 0;
+    const real = clipboard.read.bind(clipboard);
+    clipboard.read = () => {
+      calls++;
+      return real();
+    };
+    await (window as unknown as { streamgate: { clipboard: { toDesktop(): Promise<void> } } }).streamgate.clipboard.toDesktop();
+    window.dispatchEvent(new FocusEvent('focus'));
+    await new Promise((r) => setTimeout(r, 500));
+    return calls;
+  });
+  // Firefox ESR 128 and later have read(): without the check, the focus handler calls it.
+  assert.equal(reads, 0);
+  assert.equal(await page.evaluate(() => window.streamgate.client.session?.session_config.input_enabled), true, 'the page is in control, so only the browser kept it from reading');
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { StreamSpec } from '../../src/media/pipeline-description.js';
+import { startsPicture } from '../../src/media/rtp-inspect.js';
 import { StreamPipeline, type StreamSubscriber } from '../../src/media/stream-pipeline.js';
 import type { WorkerConfig } from '../../src/media/worker-protocol.js';
 import { eventually } from './browser-session.js';
@@ -96,4 +97,49 @@ test('RTP with another SSRC (a worker going away) neither marks a starting worke
   assert.equal(pipeline.stats().state, 'running');
   assert.deepEqual(viewer.ssrcs, [ssrc]);
   detach();
+});
+
+test('a handover (the screen resized) switches every viewer to a new worker at its first keyframe, with no down, no up and no gap, then stops the old one', { timeout: 60_000 }, async (t) => {
+  const pipeline = await StreamPipeline.open(SPEC, { lingerMs: 100, startTimeoutMs: 20_000, keyframeIntervalMs: 300 });
+  t.after(async () => {
+    await pipeline.stop();
+    assert.deepEqual(workerProcesses(), []);
+  });
+  const events: string[] = [];
+  const packets: { ssrc: number; at: number; startsPicture: boolean }[] = [];
+  const detach = await pipeline.attach({
+    rtp: (_packet, header) => packets.push({ ssrc: header.ssrc, at: performance.now(), startsPicture: startsPicture('H264', header.payload) }),
+    down: (reason) => events.push(`down ${reason}`),
+    up: () => events.push('up'),
+  });
+  t.after(detach);
+  assert.ok(await eventually(() => pipeline.stats().width === 320, 10_000), 'the first worker sends 320x180');
+  const oldPid = pipeline.stats().pid;
+  const oldSsrc = packets.at(-1)?.ssrc;
+  pipeline.handOver({ width: 480, height: 270 });
+  assert.ok(await eventually(() => pipeline.stats().width === 480 && pipeline.stats().height === 270, 20_000), 'the new worker sends 480x270');
+  assert.ok(await eventually(() => workerProcesses().length === 1, 5000), 'the old worker stopped');
+  assert.notEqual(pipeline.stats().pid, oldPid);
+  assert.equal(pipeline.stats().state, 'running');
+  assert.deepEqual(events, [], 'the viewer heard of no down or up');
+  const first = packets.findIndex((p) => p.ssrc !== oldSsrc);
+  assert.ok(first > 0 && packets[first]?.startsPicture, 'the new SSRC starts with a keyframe');
+  assert.ok(packets.slice(first).every((p) => p.ssrc === packets[first]?.ssrc), 'nothing of the old worker after the switch');
+  // The videotestsrc worker sends 30 frames a second: a gap would be the new worker's whole start-up.
+  const gap = (packets[first]?.at ?? 0) - (packets[first - 1]?.at ?? 0);
+  assert.ok(gap < 200, `${Math.round(gap)} ms between the last old packet and the first new one`);
+});
+
+test('a handover whose new worker cannot start falls back to a restart: the viewer sees down, then up, and video again', { timeout: 60_000 }, async (t) => {
+  const pipeline = await StreamPipeline.open(SPEC, { lingerMs: 100, startTimeoutMs: 20_000, keyframeIntervalMs: 300 });
+  t.after(async () => {
+    await pipeline.stop();
+    assert.deepEqual(workerProcesses(), []);
+  });
+  const events: string[] = [];
+  const detach = await pipeline.attach({ rtp: () => undefined, down: () => events.push('down'), up: () => events.push('up') });
+  t.after(detach);
+  forkingWith('/nonexistent/node', () => pipeline.handOver({ width: 480, height: 270 }));
+  assert.ok(await eventually(() => events.join() === 'down,up', 20_000), `events: ${events.join()}`);
+  assert.ok(await eventually(() => pipeline.stats().width === 480, 10_000), 'the restarted worker captures the new size');
 });
