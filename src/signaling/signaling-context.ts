@@ -1,5 +1,5 @@
 import type { Config } from '../config/options.js';
-import type { MediaService } from '../media/types.js';
+import type { MediaService, MediaViewer } from '../media/types.js';
 import type { InputInjector } from '../input/types.js';
 import type { Logger } from '../log.js';
 import type { InputControl } from './input-control.js';
@@ -37,6 +37,8 @@ export interface SignalingContext {
   sourceName: string;
   /** Called after each welcome is sent: extensions that send a client their current state (the cursor). */
   welcomeHooks: ((session: Session) => void)[];
+  /** Called when a session's media viewer is made: extensions that need it (the cursor's pointer policy). */
+  viewerHooks: ((session: Session, viewer: MediaViewer) => void)[];
   /** Signs view-only share tokens (--jwt-secret, or one made at start); null when auth is off or JWTs use a public key. */
   shareSecret: string | null;
   /** The desktop's screen; null for sources without one. */
