@@ -119,3 +119,37 @@ test('the video has no pointer while the page (drawing the cursor) is its only v
   }
   await waitUntil('the pointer out of the picture again', async () => (await inPicture()) === 'false', 10_000);
 });
+
+test('another Firefox viewer sees where the controller points, told on the data channel', async () => {
+  const watcher = await firefox.newPage();
+  try {
+    // Counts the `pointer` messages its WebSocket brings: none should, they take the data channel.
+    await watcher.evaluateOnNewDocument(() => {
+      const Native = window.WebSocket;
+      const counts = ((window as unknown as { wsPointers: { n: number } }).wsPointers = { n: 0 });
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          this.addEventListener('message', (e) => {
+            if (typeof e.data === 'string' && (JSON.parse(e.data) as { type: string }).type === 'pointer') counts.n++;
+          });
+        }
+      };
+    });
+    await watcher.setViewport(SIZE);
+    await watcher.goto(server.url);
+    await waitUntil('the watcher plays', () => watcher.evaluate(() => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0), 30_000);
+    await watcher.evaluate(() => ((window as unknown as { wsPointers: { n: number } }).wsPointers.n = 0));
+    for (const [px, py] of [[400, 200], [120, 300]] as const) {
+      await page.mouse.move(px, py);
+      const marker = () => watcher.evaluate(() => ({ x: document.getElementById('remote-pointer')!.dataset.x, y: document.getElementById('remote-pointer')!.dataset.y }));
+      await waitUntil(`the watcher's marker at ${px},${py}`, async () => {
+        const m = await marker();
+        return Math.abs(Number(m.x) - px) <= 2 && Math.abs(Number(m.y) - py) <= 2;
+      }, 10_000);
+    }
+    assert.equal(await watcher.evaluate(() => (window as unknown as { wsPointers: { n: number } }).wsPointers.n), 0, 'no pointer came on the WebSocket');
+  } finally {
+    await watcher.close();
+  }
+});
