@@ -14,6 +14,7 @@ import type { ConnectionState, ErrorMessage, OfferOptions, StateChange, StatsDat
 import { InputController, type InputOptions, type InputSink, type KeyInput, type ModifierState } from './input.js';
 import type { MediaStatsSummary } from './media-stats.js';
 import { MetricsRecorder, type ClientMetrics } from './metrics.js';
+import { readServerMessage } from './server-message.js';
 import { PendingRequests } from './pending.js';
 import { ReceivingPeer } from './receiving-peer.js';
 import { SeedCompatibleClient } from './seed-aliases.js';
@@ -54,6 +55,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
       answered: () => this.streamRequest.answered(),
       failed: (error) => this.streamRequest.fail(error),
       refused: (sections) => this.streamRequest.refused(sections),
+      channelText: (text) => this.onChannelText(text),
     });
   }
 
@@ -202,6 +204,17 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
         this.options.logger.debug(`streamgate: ignoring unknown server message type "${(msg as { type: string }).type}"`);
     }
     this.emit('message', msg);
+  }
+
+  /** The server sends only `pointer` on the data channel; anything else there is not the protocol's and is ignored. */
+  private onChannelText(text: string): void {
+    const msg = readServerMessage(text);
+    if (typeof msg === 'string' || msg.type !== 'pointer') {
+      this.options.logger.debug(`streamgate: ignoring a data channel message: ${typeof msg === 'string' ? msg : msg.type}`);
+      return;
+    }
+    this.metrics.received++;
+    this.dispatch(msg);
   }
 
   private onWelcome(msg: WelcomeMessage): void {

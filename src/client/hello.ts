@@ -1,5 +1,5 @@
 import type { ClientMessageData } from '../protocol/index.js';
-import { PRESS_RELEASE_CAPABILITY } from '../protocol/constants.js';
+import { POINTER_CHANNEL_CAPABILITY, PRESS_RELEASE_CAPABILITY } from '../protocol/constants.js';
 import { CLIENT_VERSION } from './version.js';
 
 /** A resumable session: the last welcome's id and resume token. */
@@ -21,7 +21,7 @@ export function helloData(extraInfo: Record<string, unknown>, resume: ResumeTick
   if (typeof devicePixelRatio === 'number') clientInfo.device_pixel_ratio = devicePixelRatio;
   const data: ClientMessageData<'hello'> = {
     client_info: { ...clientInfo, ...extraInfo },
-    capabilities: ['webrtc', 'video', 'audio', 'input-events', 'mouse-wheel', PRESS_RELEASE_CAPABILITY, 'data-channel', 'resume', ...extraCapabilities],
+    capabilities: ['webrtc', 'video', 'audio', 'input-events', 'mouse-wheel', PRESS_RELEASE_CAPABILITY, 'data-channel', 'resume', POINTER_CHANNEL_CAPABILITY, ...extraCapabilities],
     supported_protocols: ['1.0'],
   };
   if (resume) {

@@ -32,6 +32,8 @@ export interface PeerHooks {
   failed(error: StreamgateError): void;
   /** The browser refused sections of the offer (no codec it can decode): the answer was not sent, the peer connection is closed. */
   refused(sections: RejectedSection[]): void;
+  /** A text message from the server on the input data channel (`pointer`: docs/protocol.md, "Cursor"). */
+  channelText(text: string): void;
 }
 
 /** The four candidate fields, the same on the wire and in RTCIceCandidateInit. */
@@ -200,6 +202,9 @@ export class ReceivingPeer {
       ch.onopen = opened;
       ch.onclose = () => {
         if (this.inputChannel === ch) this.closeInputChannel();
+      };
+      ch.onmessage = (m: MessageEvent<unknown>) => {
+        if (this.pc === pc && typeof m.data === 'string') this.hooks.channelText(m.data);
       };
     };
     pc.onconnectionstatechange = () => {

@@ -18,6 +18,8 @@ export type StreamSpec =
       bitrateKbps: number;
       /** The ladder's rung this encoder serves (docs/rate-control.md, "The ladder"); `full` when absent. */
       rung?: RungName;
+      /** Draw the desktop's pointer into the picture (X sources); default true. See pointer-policy.ts. */
+      showPointer?: boolean;
     }
   | { kind: 'audio'; source: SourceSpec };
 
@@ -117,11 +119,13 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
       unitsPerKbit: spec.codec === 'H264' ? 1 : 1000,
       // A force-key-unit event travels upstream from the payloader's sink pad to the encoder.
       keyUnitElement: PAYLOADER,
+      ...(spec.source.kind === 'x11' ? { pointerElement: CAPTURE } : {}),
     },
   };
 }
 
 const ENCODER = 'venc';
+const CAPTURE = 'vsrc';
 const PAYLOADER = 'vpay';
 
 /**
@@ -134,7 +138,7 @@ function scaled(size: { width: number; height: number }, scale: number): string[
   return ['videoscale', `video/x-raw,width=${even(size.width)},height=${even(size.height)}`];
 }
 
-function videoSource(source: SourceSpec, size: { width: number; height: number; framerate: number }): string[] {
+function videoSource(source: SourceSpec, size: { width: number; height: number; framerate: number; showPointer?: boolean }): string[] {
   const rate = `video/x-raw,framerate=${size.framerate}/1`;
   if (source.kind === 'test') {
     return [`videotestsrc is-live=true pattern=smpte`, `${rate},width=${size.width},height=${size.height}`];
@@ -143,5 +147,10 @@ function videoSource(source: SourceSpec, size: { width: number; height: number; 
   // use-damage=false grabs the whole screen each frame (its capture cost: docs/architecture.md, "Encoders and capture").
   // videorate only drops: in its default mode it holds each frame until the next one arrives to decide
   // whether to duplicate it, a whole frame period of latency (37 → 4 ms capture at 30 fps, BENCHMARKS.md §2).
-  return [`ximagesrc display-name=${source.display} use-damage=false show-pointer=true`, 'videorate drop-only=true', rate];
+  // show-pointer is read at every frame, so the worker may switch it while playing (pointer-policy.ts).
+  return [
+    `ximagesrc name=${CAPTURE} display-name=${source.display} use-damage=false show-pointer=${size.showPointer !== false}`,
+    'videorate drop-only=true',
+    rate,
+  ];
 }

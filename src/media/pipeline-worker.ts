@@ -2,7 +2,7 @@
  * A child process that owns one GStreamer pipeline (forked by stream-pipeline.ts).
  * GStreamer runs in native threads that a crash or a stuck element takes down with it; in a separate
  * process that can only end this worker, never the server. The pipeline sends RTP to a loopback port the
- * parent listens on; the parent controls the encoder over IPC (keyframe, bitrate, stop).
+ * parent listens on; the parent controls the encoder over IPC (keyframe, bitrate, show-pointer, stop).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -100,6 +100,12 @@ process.on('message', (message: unknown) => {
     case 'bitrate': {
       const encoder = control && pipeline?.findChild(control.encoder);
       if (encoder && control) encoder[control.bitrateProperty] = Math.round(message.kbps * control.unitsPerKbit);
+      break;
+    }
+    case 'show-pointer': {
+      // Measured with gst-inspect and a capture: ximagesrc takes show-pointer while PLAYING, from its next frame.
+      const capture = control?.pointerElement && pipeline?.findChild(control.pointerElement);
+      if (capture) capture['show-pointer'] = message.show;
       break;
     }
   }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { logger, type Logger } from '../log.js';
 import { RestartBackoff } from '../process/restart-backoff.js';
 import { KeyframeThrottle } from './keyframe-throttle.js';
+import { PointerPolicy, type PointerViewer } from './pointer-policy.js';
 import { describePipeline, streamKey, type StreamSpec } from './pipeline-description.js';
 import { RtpFanout, type RtpListener } from './rtp-fanout.js';
 import { inspectVideoPayload, startsPicture, type RtpHeaderInfo } from './rtp-inspect.js';
@@ -29,6 +30,8 @@ export interface StreamSubscriber {
   up(): void;
   /** Keeps the encoder running with nobody watching (--keep-warm): not counted as a viewer. */
   keepsWarm?: true;
+  /** The viewer's say on the pointer in the picture; without one, it needs the pointer drawn in (pointer-policy.ts). */
+  pointer?: PointerViewer;
 }
 
 export interface PipelineOptions {
@@ -61,6 +64,8 @@ export interface PipelineStats {
   keyframesForced: number;
   /** Share of one core used by the worker process (GStreamer included). */
   cpuPercent: number | null;
+  /** The picture shows the desktop's pointer (video); null for audio. */
+  pointerShown: boolean | null;
 }
 
 /**
@@ -98,6 +103,8 @@ export class StreamPipeline {
   private meterTimer: NodeJS.Timeout | undefined;
   private stopped: Promise<void> | undefined;
   private readonly keyframes: KeyframeThrottle;
+  /** Kept across restarts: a restarted encoder starts with the pointer as its viewers need it. */
+  private readonly pointer = new PointerPolicy((show) => this.send({ type: 'show-pointer', show }));
   private log: Logger;
   private bitrateKbps: number | null;
   /** A run counts from the first RTP: a worker that dies before sending any never ran. */
@@ -136,6 +143,7 @@ export class StreamPipeline {
     clearTimeout(this.lingerTimer);
     this.subscribers.add(subscriber);
     this.listenerRemovals.set(subscriber, this.fanout.add(subscriber.rtp));
+    if (this.spec.kind === 'video' && !subscriber.keepsWarm) this.pointer.add(subscriber, subscriber.pointer);
     const detach = (): void => this.detach(subscriber);
     try {
       await this.whenRunning();
@@ -241,6 +249,7 @@ export class StreamPipeline {
       keyframesRequested: this.keyframes.requested,
       keyframesForced: this.keyframes.sent,
       cpuPercent: this.cpu.percent,
+      pointerShown: this.spec.kind === 'video' ? this.pointer.shown : null,
     };
   }
 
@@ -260,6 +269,7 @@ export class StreamPipeline {
     if (!this.subscribers.delete(subscriber)) return;
     this.listenerRemovals.get(subscriber)?.();
     this.listenerRemovals.delete(subscriber);
+    this.pointer.remove(subscriber);
     if (this.subscribers.size > 0 || this.stopped) return;
     if (!this.worker) {
       // Between restarts there is no process to keep warm.
@@ -314,7 +324,7 @@ export class StreamPipeline {
   /** Forks a worker sending this stream's RTP with `ssrc`; throws when the spec makes no pipeline. */
   private spawn(ssrc: number): ChildProcess {
     const config = describePipeline(
-      this.spec.kind === 'video' ? { ...this.spec, bitrateKbps: this.bitrateKbps ?? this.spec.bitrateKbps } : this.spec,
+      this.spec.kind === 'video' ? { ...this.spec, bitrateKbps: this.bitrateKbps ?? this.spec.bitrateKbps, showPointer: this.pointer.shown } : this.spec,
       { port: this.fanout.port, ssrc },
     );
     const worker = fork(WORKER_PATH, [JSON.stringify(config)], {

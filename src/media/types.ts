@@ -79,8 +79,28 @@ export interface ViewerEvents {
   'datachannel-message': [string];
 }
 
+export interface ViewerCursorEvents {
+  /** The picture this viewer watches now shows the desktop's pointer (true) or leaves it out (false). */
+  'in-picture': [boolean];
+}
+
+/** A viewer's side of the desktop's cursor (docs/protocol.md, "Cursor"). */
+export interface ViewerCursorLink extends EventEmitter<ViewerCursorEvents> {
+  /**
+   * The client draws the cursor itself (it announced `cursor`): the picture leaves the pointer out while every
+   * viewer of its encoder does. False (the default) keeps it in.
+   */
+  drawsCursor: boolean;
+  /** Whether the picture this viewer watches shows the pointer; true until an encoder says otherwise. */
+  readonly inPicture: boolean;
+  /** Sends a server message's text on the viewer's open `input` data channel; false when none is open. */
+  send(text: string): boolean;
+}
+
 /** One viewer's WebRTC peer connection. Created per signaling session, closed when it ends. */
 export interface MediaViewer extends EventEmitter<ViewerEvents> {
+  /** Absent where the viewer cannot take the pointer out of its picture (a relayed one): it stays in. */
+  readonly cursor?: ViewerCursorLink;
   /** First call creates the peer connection; later calls renegotiate with an ICE restart. Resolves to the offer SDP with candidates gathered so far. */
   createOffer(request: OfferRequest): Promise<{ sdp: string; codec: VideoCodec | null }>;
   /**

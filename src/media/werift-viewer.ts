@@ -5,7 +5,6 @@ import {
   MediaStream,
   RTCPeerConnection,
   RtcpPayloadSpecificFeedback,
-  type RTCDataChannel,
   type RTCIceCandidate,
   type RtcpPacket,
 } from 'werift';
@@ -22,6 +21,8 @@ import { changeEncoder, newLeg, release, type Encoding, type MediaLeg } from './
 import { attachAtKeyframe } from './rung-switch.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
 import type { StreamPipeline, StreamSubscriber } from './stream-pipeline.js';
+import { ViewerChannel } from './viewer-channel.js';
+import { ViewerCursor } from './viewer-cursor.js';
 import { ViewerRateControl } from './viewer-rate-control.js';
 import { ViewerStatsCollector, type LegFigures } from './viewer-stats.js';
 import {
@@ -97,6 +98,8 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private readonly log: Logger;
   /** Bandwidth estimate and pacing; absent with `--adaptive-bitrate off` (the fixed bitrate of before). */
   private readonly rate: ViewerRateControl | undefined;
+  private readonly channel = new ViewerChannel((text) => this.emit('datachannel-message', text));
+  readonly cursor = new ViewerCursor((text) => this.channel.send(text));
 
   constructor(
     readonly sessionId: string,
@@ -296,9 +299,9 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       }
     });
     pc.onIceCandidate.subscribe((candidate) => this.onLocalCandidate(candidate));
-    this.listenForInput(pc.createDataChannel(INPUT_CHANNEL_LABEL));
+    this.channel.listen(pc.createDataChannel(INPUT_CHANNEL_LABEL));
     pc.onDataChannel.subscribe((channel) => {
-      if (channel.label === INPUT_CHANNEL_LABEL) this.listenForInput(channel);
+      if (channel.label === INPUT_CHANNEL_LABEL) this.channel.listen(channel);
     });
     return pc;
   }
@@ -415,12 +418,12 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     this.emit('media-down', `${kind}: ${err instanceof MediaError ? (err.details ?? err.message) : String(err)}`);
   }
 
-
   private subscriberFor(leg: MediaLeg): StreamSubscriber {
     return {
       rtp: (packet, header) => this.forward(leg, packet, header),
       down: (reason) => this.setDown(leg, true, reason),
       up: () => this.setDown(leg, false),
+      pointer: this.cursor,
     };
   }
 
@@ -465,12 +468,6 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       // Typically a candidate of an ICE generation a restart has replaced: nothing to tell the peer.
       this.log.debug({ err, candidate: candidate.candidate }, 'remote candidate ignored');
     }
-  }
-
-  private listenForInput(channel: RTCDataChannel): void {
-    channel.onMessage.subscribe((data) => {
-      if (typeof data === 'string') this.emit('datachannel-message', data);
-    });
   }
 
   /** FIR is not routed to werift's senders (it names the media SSRC in its entries), so it is read here. */

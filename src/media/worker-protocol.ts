@@ -15,12 +15,16 @@ export interface WorkerConfig {
     unitsPerKbit: number;
     /** Element whose sink pad receives the upstream force-key-unit event. */
     keyUnitElement: string;
+    /** The capture element whose `show-pointer` draws the desktop's pointer into the picture (X sources). */
+    pointerElement?: string;
   };
 }
 
 export type ParentMessage =
   | { type: 'keyframe' }
   | { type: 'bitrate'; kbps: number }
+  /** Draw the desktop's pointer into the picture or not, from the next frame on (ximagesrc reads it per frame). */
+  | { type: 'show-pointer'; show: boolean }
   | { type: 'stop' };
 
 export type WorkerMessage =
@@ -51,6 +55,8 @@ export function isParentMessage(value: unknown): value is ParentMessage {
       return true;
     case 'bitrate':
       return typeof message.kbps === 'number' && Number.isFinite(message.kbps) && message.kbps > 0;
+    case 'show-pointer':
+      return typeof message.show === 'boolean';
     default:
       return false;
   }

@@ -23,6 +23,12 @@ export const CLIPBOARD_CAPABILITY = 'clipboard';
 export const CURSOR_CAPABILITY = 'cursor';
 
 /**
+ * Extension: the `hello` capability of a client that reads server messages on the `input` data channel: with
+ * `cursor`, its `pointer` messages come there while the channel is open (docs/protocol.md, "Cursor").
+ */
+export const POINTER_CHANNEL_CAPABILITY = 'pointer-channel';
+
+/**
  * Extension: the `hello` capability of a client that shows who is connected: it gets `participants` whenever
  * the list or control changes, and, while in control, `control-requested` when another peer asks for it.
  */

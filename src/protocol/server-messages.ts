@@ -74,6 +74,8 @@ export const CursorDataSchema = z.object({
   xhot: z.number().int().nonnegative(),
   yhot: z.number().int().nonnegative(),
   png: z.string().optional(),
+  /** The video this client watches shows the pointer too (absent: it does, as before this field). */
+  in_picture: z.boolean().optional(),
 });
 
 /** Extension (capability `cursor`): where the desktop's pointer is, in video pixels; sent to peers not in control. */

@@ -132,6 +132,23 @@ export class Connection {
     this.write(this.stamp({ type, data } as ServerMessage, replyTo, peerId));
   }
 
+  /**
+   * Sends on the peer's data channel when `channel` takes the text (false: none is open), else on the WebSocket;
+   * the envelope is the same either way.
+   */
+  sendVia<T extends ServerDataMessageType>(channel: ((text: string) => boolean) | undefined, type: T, data: ServerMessageData<T>): void {
+    const message = this.stamp({ type, data } as ServerMessage, undefined, undefined);
+    if (channel && this.isOpen) {
+      const text = JSON.stringify(message);
+      if (channel(text)) {
+        this.traffic.sent(Buffer.byteLength(text));
+        countMessage('out', message.type);
+        return;
+      }
+    }
+    this.write(message);
+  }
+
   sendError(code: ErrorCode, message: string, details?: string, replyTo?: string, peerId?: PeerId): void {
     countError(code);
     this.logError(code, message, details, replyTo);

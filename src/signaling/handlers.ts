@@ -92,6 +92,7 @@ function attachViewer(ctx: SignalingContext, session: Session, viewer: MediaView
     if (request) void renegotiate(ctx, session, request);
   });
   viewer.on('datachannel-message', (text) => session.connection.dispatchChannelText(text));
+  for (const hook of ctx.viewerHooks) hook(session, viewer);
 }
 
 async function sendOffer(ctx: SignalingContext, session: Session, request: OfferRequest, replyTo?: string): Promise<void> {

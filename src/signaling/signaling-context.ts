@@ -1,5 +1,5 @@
 import type { Config } from '../config/options.js';
-import type { MediaService } from '../media/types.js';
+import type { MediaService, MediaViewer } from '../media/types.js';
 import type { InputInjector } from '../input/types.js';
 import type { Logger } from '../log.js';
 import type { ShareLink } from '../auth/share-token.js';
@@ -38,6 +38,8 @@ export interface SignalingContext {
   sourceName: string;
   /** Called after each welcome is sent: extensions that send a client their current state (the cursor). */
   welcomeHooks: ((session: Session) => void)[];
+  /** Called when a session's media viewer is made: extensions that need it (the cursor's pointer policy). */
+  viewerHooks: ((session: Session, viewer: MediaViewer) => void)[];
   /** Makes this desktop's view-only share links (--jwt-secret, or one made at start); null when auth is off or JWTs use a public key. */
   shareLink: (() => Promise<ShareLink>) | null;
   /** The desktop's screen; null for sources without one. */

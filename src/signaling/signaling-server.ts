@@ -67,6 +67,7 @@ export class SignalingServer {
       negotiations: pLimit(deps.config.maxNegotiations),
       welcomeHooks: [],
       shareLink: deps.shareLink ?? null,
+      viewerHooks: [],
       screen: deps.screen ?? null,
       participantsChanged: () => participants.schedule(),
     };
@@ -123,6 +124,7 @@ export class SignalingServer {
   watchCursor(source: CursorSource): void {
     const relay = new CursorRelay(this.ctx, source, (session) => inputAllowed(this.ctx, session));
     this.ctx.welcomeHooks.push((session) => relay.welcome(session));
+    this.ctx.viewerHooks.push((session, viewer) => relay.viewer(session, viewer));
   }
 
   /** `credentials` were checked before the upgrade; a failure is still upgraded so the client reads UNAUTHORIZED. */

@@ -1,8 +1,9 @@
 /**
  * Cursor and resize in Firefox ESR, as in Chromium (test/web/viewer-cursor.test.ts, viewer-resize.test.ts):
  * against `--source virtual --resize controller`, the desktop takes the Firefox page's size and the video
- * follows; the page's CSS cursor becomes xterm's I-beam over the (shrunk) terminal and the root cursor beside it.
- * The page never reads the clipboard on its own: Firefox would show its Paste menu each time.
+ * follows; the page's CSS cursor becomes xterm's I-beam over the (shrunk) terminal and the root cursor beside it;
+ * the video leaves the pointer out while the page is its only viewer, and shows it while a viewer that did not
+ * announce `cursor` watches too. The page never reads the clipboard on its own: Firefox would show its Paste menu each time.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,4 +89,87 @@ test('returning to the page does not read the clipboard: Firefox would ask with 
   // Firefox ESR 128 and later have read(): without the check, the focus handler calls it.
   assert.equal(reads, 0);
   assert.equal(await page.evaluate(() => window.streamgate.client.session?.session_config.input_enabled), true, 'the page is in control, so only the browser kept it from reading');
+});
+
+/**
+ * Bright pixels of the page's decoded video below the shrunk terminal (y ≥ 100): the black root window, where
+ * X's cursor shows by its white outline. All of it, so that a frame with the pointer where it was still counts.
+ */
+function brightBelowTerminal(p: Page): Promise<number> {
+  return p.evaluate(() => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    const canvas = Object.assign(document.createElement('canvas'), { width: v.videoWidth, height: v.videoHeight });
+    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 100, v.videoWidth, v.videoHeight - 100).data;
+    let bright = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 360) bright++;
+    return bright;
+  });
+}
+
+test('the video has no pointer while the page (drawing the cursor) is its only viewer, and has it while a viewer without `cursor` watches', async () => {
+  await page.mouse.move(500, 300);
+  const inPicture = () => page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).dataset.cursorInPicture);
+  await waitUntil('the page told the picture has no pointer', async () => (await inPicture()) === 'false', 10_000);
+  await waitUntil('a decoded frame without the pointer', async () => (await brightBelowTerminal(page)) <= 2, 10_000).catch(async () => {
+    assert.fail(`the video still shows the pointer: ${await brightBelowTerminal(page)} bright pixels`);
+  });
+
+  const plain = await firefox.newPage();
+  try {
+    // As a client written before the capability (a seed client): its hello leaves `cursor` out.
+    await plain.evaluateOnNewDocument(() => {
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+        const message = typeof data === 'string' ? (JSON.parse(data) as { type: string; data: { capabilities?: string[] } }) : null;
+        if (message?.type !== 'hello') return send.call(this, data);
+        message.data.capabilities = message.data.capabilities?.filter((c) => c !== 'cursor');
+        return send.call(this, JSON.stringify(message));
+      };
+    });
+    await plain.setViewport(SIZE);
+    await plain.goto(server.url);
+    await waitUntil('the page told the picture shows the pointer', async () => (await inPicture()) === 'true', 30_000);
+    await waitUntil('a decoded frame with the pointer', async () => (await brightBelowTerminal(page)) >= 10, 10_000).catch(async () => {
+      assert.fail(`the video shows no pointer with a viewer that needs it: ${await brightBelowTerminal(page)} bright pixels`);
+    });
+  } finally {
+    await plain.close();
+  }
+  await waitUntil('the pointer out of the picture again', async () => (await inPicture()) === 'false', 10_000);
+});
+
+test('another Firefox viewer sees where the controller points, told on the data channel', async () => {
+  const watcher = await firefox.newPage();
+  try {
+    // Counts the `pointer` messages its WebSocket brings: none should, they take the data channel.
+    await watcher.evaluateOnNewDocument(() => {
+      const Native = window.WebSocket;
+      const counts = ((window as unknown as { wsPointers: { n: number } }).wsPointers = { n: 0 });
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          this.addEventListener('message', (e) => {
+            if (typeof e.data === 'string' && (JSON.parse(e.data) as { type: string }).type === 'pointer') counts.n++;
+          });
+        }
+      };
+    });
+    await watcher.setViewport(SIZE);
+    await watcher.goto(server.url);
+    await waitUntil('the watcher plays', () => watcher.evaluate(() => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0), 30_000);
+    await watcher.evaluate(() => ((window as unknown as { wsPointers: { n: number } }).wsPointers.n = 0));
+    for (const [px, py] of [[400, 200], [120, 300]] as const) {
+      await page.mouse.move(px, py);
+      const marker = () => watcher.evaluate(() => ({ x: document.getElementById('remote-pointer')!.dataset.x, y: document.getElementById('remote-pointer')!.dataset.y }));
+      await waitUntil(`the watcher's marker at ${px},${py}`, async () => {
+        const m = await marker();
+        return Math.abs(Number(m.x) - px) <= 2 && Math.abs(Number(m.y) - py) <= 2;
+      }, 10_000);
+    }
+    assert.equal(await watcher.evaluate(() => (window as unknown as { wsPointers: { n: number } }).wsPointers.n), 0, 'no pointer came on the WebSocket');
+  } finally {
+    await watcher.close();
+  }
 });

@@ -27,11 +27,17 @@ test('H.264 is forced to I420 constrained baseline (what the offer promises) wit
 
 test('VP8 sets its bitrate in bit/s; the X source captures the named display', () => {
   const { launch, control } = describePipeline({ ...h264, codec: 'VP8', source: { kind: 'x11', display: ':99' } }, { port: 5004, ssrc: 7 });
-  assert.match(launch, /^ximagesrc display-name=:99 use-damage=false show-pointer=true ! videorate drop-only=true ! video\/x-raw,framerate=30\/1/);
+  assert.match(launch, /^ximagesrc name=vsrc display-name=:99 use-damage=false show-pointer=true ! videorate drop-only=true ! video\/x-raw,framerate=30\/1/);
+  assert.equal(control?.pointerElement, 'vsrc', 'the worker switches the pointer on the capture element');
   assert.match(launch, /vp8enc [^!]*target-bitrate=2000000 keyframe-max-dist=90/);
   assert.match(launch, /rtpvp8pay [^!]*ssrc=7 /);
   assert.equal(control?.bitrateProperty, 'target-bitrate');
   assert.equal(control?.unitsPerKbit, 1000);
+});
+
+test('an X capture whose viewers all draw the cursor starts without the pointer', () => {
+  const { launch } = describePipeline({ ...h264, source: { kind: 'x11', display: ':99' }, showPointer: false }, RTP);
+  assert.match(launch, /^ximagesrc [^!]*show-pointer=false /);
 });
 
 test('audio is a tone for the test source, the PulseAudio monitor for X with a server, silence for X without; no video control', () => {

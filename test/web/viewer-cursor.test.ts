@@ -1,7 +1,9 @@
 /**
  * The desktop's cursor drawn by the browser, against `--source virtual` with its xterm shrunk into a corner:
  * the controller's CSS cursor turns into xterm's I-beam over the terminal and back to the root window's
- * cursor beside it, and the other viewer sees the pointer's position.
+ * cursor beside it, and the other viewer sees the pointer's position, sent on the data channel. The video
+ * leaves the pointer out while both viewers draw the cursor, and shows it while a viewer that did not
+ * announce `cursor` watches too.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,8 +21,38 @@ let browser: Browser;
 let controller: Page;
 let watcher: Page;
 
-async function openLive(inControl: boolean): Promise<Page> {
+/**
+ * The viewer page; `init` runs before the page's own scripts: the watcher counts the `pointer` messages its
+ * WebSocket brings (none should: they take the data channel), and a viewer that does not draw the cursor
+ * leaves `cursor` out of its hello, as a client written before the capability (a seed client) does.
+ */
+async function openLive(inControl: boolean, init?: 'count-websocket-pointers' | 'without-cursor'): Promise<Page> {
   const page = await browser.newPage({ viewport: SIZE });
+  if (init === 'count-websocket-pointers') {
+    await page.addInitScript(() => {
+      const Native = window.WebSocket;
+      const counts = ((window as unknown as { wsPointers: { n: number } }).wsPointers = { n: 0 });
+      window.WebSocket = class extends Native {
+        constructor(url: string | URL, protocols?: string | string[]) {
+          super(url, protocols);
+          this.addEventListener('message', (e) => {
+            if (typeof e.data === 'string' && (JSON.parse(e.data) as { type: string }).type === 'pointer') counts.n++;
+          });
+        }
+      };
+    });
+  }
+  if (init === 'without-cursor') {
+    await page.addInitScript(() => {
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
+        const message = typeof data === 'string' ? (JSON.parse(data) as { type: string; data: { capabilities?: string[] } }) : null;
+        if (message?.type !== 'hello') return send.call(this, data);
+        message.data.capabilities = message.data.capabilities?.filter((c) => c !== 'cursor');
+        return send.call(this, JSON.stringify(message));
+      };
+    });
+  }
   await page.goto(server.url);
   await page.waitForFunction(
     (control) => {
@@ -64,7 +96,7 @@ before(async () => {
   }
   browser = await launchChromium();
   controller = await openLive(true);
-  watcher = await openLive(false);
+  watcher = await openLive(false, 'count-websocket-pointers');
 });
 
 after(async () => {
@@ -91,7 +123,8 @@ test("the controller's cursor is the desktop's: xterm's I-beam over the terminal
   assert.equal(again.css, root.css);
 });
 
-test("the other viewer sees where the controller points", async () => {
+test("the other viewer sees where the controller points, told on the data channel", async () => {
+  await watcher.evaluate(() => ((window as unknown as { wsPointers: { n: number } }).wsPointers.n = 0));
   for (const [x, y] of [[400, 200], [120, 300]] as const) {
     await controller.mouse.move(x, y);
     await watcher.waitForFunction(
@@ -106,4 +139,63 @@ test("the other viewer sees where the controller points", async () => {
     assert.ok(box && Math.abs(box.x + box.width / 2 - x) <= 3 && Math.abs(box.y + box.height / 2 - y) <= 3, `marker at ${JSON.stringify(box)} for ${x},${y}`);
   }
   assert.ok(await controller.locator('#remote-pointer').isHidden(), 'the controller has no marker: its pointer is its mouse');
+  assert.equal(await watcher.evaluate(() => (window as unknown as { wsPointers: { n: number } }).wsPointers.n), 0, 'no pointer came on the WebSocket');
+});
+
+/**
+ * Bright pixels in the decoded video below the shrunk xterm (y ≥ 100): that part of the desktop is the black
+ * root window, where X's cursor shows by its white outline. The whole part, not the pointer's spot: a frame
+ * still showing the pointer where it was before would pass a check of the new spot alone.
+ */
+function brightBelowTerminal(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const v = document.getElementById('video') as HTMLVideoElement;
+    const canvas = Object.assign(document.createElement('canvas'), { width: v.videoWidth, height: v.videoHeight });
+    const g = canvas.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(v, 0, 0);
+    const d = g.getImageData(0, 100, v.videoWidth, v.videoHeight - 100).data;
+    let bright = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 360) bright++;
+    return bright;
+  });
+}
+
+/** Waits until the page's cursor says the picture does (or does not) show the pointer, and its decoded frames agree. */
+async function pictureShowsPointer(page: Page, shows: boolean): Promise<number> {
+  await page.waitForFunction((want) => (document.getElementById('video') as HTMLVideoElement).dataset.cursorInPicture === String(want), shows, { timeout: 10_000 });
+  return framesShowPointer(page, shows);
+}
+
+/** The bright pixels once the decoded frames show the pointer (or not), or after 10 s. */
+async function framesShowPointer(page: Page, shows: boolean): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  let bright = await brightBelowTerminal(page);
+  while ((shows ? bright < 10 : bright > 2) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    bright = await brightBelowTerminal(page);
+  }
+  return bright;
+}
+
+test('the video leaves the pointer out while every viewer draws the cursor, and shows it while one does not', async () => {
+  const [x, y] = [500, 300];
+  await controller.bringToFront();
+  await controller.mouse.move(x, y);
+  await watcher.waitForFunction(([wx, wy]) => document.getElementById('remote-pointer')!.dataset.x === String(wx) && document.getElementById('remote-pointer')!.dataset.y === String(wy), [x, y] as const, { timeout: 10_000 });
+  let bright = await pictureShowsPointer(watcher, false);
+  assert.ok(bright <= 2, `the watcher's video shows no pointer (${bright} bright pixels)`);
+  assert.equal(await watcher.locator('#remote-pointer').getAttribute('data-drawn'), 'true', "the watcher draws the cursor's picture on its marker");
+
+  const plain = await openLive(false, 'without-cursor');
+  try {
+    bright = await framesShowPointer(plain, true);
+    assert.ok(bright >= 10, `the viewer without \`cursor\` sees the pointer in its video (${bright} bright pixels)`);
+    bright = await pictureShowsPointer(watcher, true);
+    assert.ok(bright >= 10, `with it watching, the shared video shows the pointer to everyone (${bright} bright pixels)`);
+    assert.equal(await watcher.locator('#remote-pointer').getAttribute('data-drawn'), 'false', 'and the watcher draws no second one');
+  } finally {
+    await plain.close();
+  }
+  bright = await pictureShowsPointer(watcher, false);
+  assert.ok(bright <= 2, `once it left, the pointer is out of the video again (${bright} bright pixels)`);
 });
