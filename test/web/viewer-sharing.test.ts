@@ -1,6 +1,7 @@
 /**
- * Sharing in the viewer, with auth on (a shared token): each viewer lists who is connected and who holds
- * control; a watcher asks for control and the controller hands it over; the controller makes a view-only
+ * Sharing in the viewer, with auth on (a shared token): each viewer's stats overlay lists who is connected
+ * and who holds control, and says what this viewer may do about it; a watcher asks for control from the
+ * overlay and the controller hands it over; the controller makes a view-only
  * link, which shows the video and is refused input. The overlay is saved as a screenshot
  * (bench/out/viewer-participants.png) for a person to look at.
  */
@@ -62,9 +63,31 @@ test('each viewer lists who is connected and who holds control', async () => {
   assert.equal(await second.locator('#participants .give').count(), 0);
 });
 
+test("the open overlay names everyone connected, who holds control, and what this viewer may do about it", async () => {
+  await second.evaluate(() => (window as unknown as { streamgate: { setStats(on: boolean): void } }).streamgate.setStats(true));
+  const names = [String(await first.evaluate(() => window.streamgate.client.peerId)), String(await second.evaluate(() => window.streamgate.client.peerId))];
+  const overlay = async (page: Page): Promise<string> => {
+    await page.waitForFunction(() => document.querySelectorAll('#participants li').length === 2 && document.getElementById('control-state')?.textContent !== '', null, { polling: 100 });
+    assert.equal(await page.locator('#stats').isVisible(), true);
+    return page.locator('#stats').innerText();
+  };
+  const [seenByFirst, seenBySecond] = [await overlay(first), await overlay(second)];
+  for (const name of names) {
+    assert.ok(seenByFirst.includes(name), `${name} in the controller's overlay:\n${seenByFirst}`);
+    assert.ok(seenBySecond.includes(name), `${name} in the watcher's overlay:\n${seenBySecond}`);
+  }
+  assert.match(await first.locator('#control-state').innerText(), /^You have control/);
+  assert.match(seenByFirst, new RegExp(`${names[0]} \\(you\\)\\s+in control`));
+  assert.match(seenBySecond, new RegExp(`${names[0]}\\s+in control`));
+  assert.match(seenBySecond, new RegExp(`${names[1]} \\(you\\)\\s+watching`));
+  assert.equal(await second.locator('#control-state span').innerText(), `${names[0]} has control`);
+  assert.equal(await second.locator('#control-state button').innerText(), 'Ask for control');
+  assert.equal(await first.locator('#control-state button').count(), 0, 'the controller has nothing to ask for');
+});
+
 test('a watcher asks for control and the controller hands it over', async () => {
   await second.bringToFront();
-  await second.locator('#btn-control').click();
+  await second.locator('#control-state button').click();
   await first.bringToFront();
   await first.locator('#control-request button').waitFor({ timeout: 10_000 });
   await mkdir('bench/out', { recursive: true });
@@ -76,6 +99,8 @@ test('a watcher asks for control and the controller hands it over', async () => 
     const rows = [...document.querySelectorAll('#participants li')];
     return rows.length === 2 && rows.some((li) => li.classList.contains('in-control') && !li.textContent?.includes('(you)'));
   }, null, { polling: 100 });
+  const secondName = String(await second.evaluate(() => window.streamgate.client.peerId));
+  await first.waitForFunction((name) => document.getElementById('control-state')?.textContent === `${name} has control` + 'Ask for control', secondName, { polling: 100 });
   await first.screenshot({ path: 'bench/out/viewer-participants.png' });
 });
 
