@@ -126,3 +126,28 @@ test('the controller makes a view-only link: it shows the video and is refused i
   const files = await third.evaluate(async () => (await fetch('/files/', { headers: { 'x-streamgate-session': window.streamgate.client.session!.session_id, 'x-streamgate-resume-token': window.streamgate.client.session!.resume_token, authorization: `Bearer ${new URLSearchParams(location.search).get('token')}` } })).status);
   assert.equal(files, 403);
 });
+
+test('under --input all the overlay says everyone may control and offers no hand-over; under --input none it offers no asking', async () => {
+  for (const [input, expected] of [['all', 'Everyone may control'], ['none', 'Nobody has control']] as const) {
+    const other = await startServer(['--source', 'virtual', '--resolution', '320x240', '--app', 'sleep 100000', '--input', input]);
+    try {
+      const pages = [await openViewer(browser, `${other.url}/?stats=1`), await openViewer(browser, `${other.url}/?stats=1`)];
+      for (const page of pages) {
+        // Announcements trail a connect by a moment, and under --input none the button goes once the viewer's own
+        // request on welcome is refused (controller=nobody): wait for the settled line, then say what was shown.
+        const settled = await page
+          .waitForFunction(
+            (want) => document.querySelectorAll('#participants li').length === 2 && document.getElementById('control-state')?.textContent === want,
+            expected,
+            { timeout: 20_000, polling: 100 },
+          )
+          .then(() => true, () => false);
+        assert.ok(settled, `--input ${input}: the overlay shows ${JSON.stringify(await page.locator('.people').innerText())}`);
+        assert.equal(await page.locator('#participants .give').count(), 0, `--input ${input}: nothing to hand over`);
+      }
+      await Promise.all(pages.map((page) => page.close()));
+    } finally {
+      await other.stop();
+    }
+  }
+});
