@@ -1,7 +1,8 @@
 /**
- * Who is watching and who holds control (docs/protocol.md, "Sharing"), in the stats overlay: each peer
- * with its state, a "Give control" button beside the others while this viewer is in control, a request
- * from another peer to answer, and (with auth on) a view-only link to share.
+ * Who is watching and who holds control (docs/protocol.md, "Sharing"), in the stats overlay: a line saying
+ * who has control and what this viewer may do about it (ask for it, or give it away), each peer with its
+ * state, a "Give control" button beside the others while this viewer is in control, a request from another
+ * peer to answer, and (with auth on) a view-only link to share.
  */
 import type { ParticipantsMessage, StreamgateClient } from '../src/client/index.js';
 
@@ -14,16 +15,60 @@ export interface ParticipantsElements {
 
 type Participant = ParticipantsMessage['data']['participants'][number];
 
+const ASK_AGAIN_MS = 5000;
+
 export function attachParticipants(client: StreamgateClient, ui: ParticipantsElements, hasToken: boolean): void {
   let participants: Participant[] = [];
   let mine = false;
+  // The control line (who has it, and an "Ask for control" button when this viewer may ask) heads the list it sums up.
+  const controlLine = Object.assign(document.createElement('p'), { id: 'control-state', className: 'control-state' });
+  ui.list.before(controlLine);
+
+  // Asking is pointless on a source without input, or when the server takes input from nobody (`--input none`).
+  let refusedByServer = false;
+  const noInput = (): boolean => refusedByServer || client.sessionConfig?.source === 'test';
+  client.on('error', (e) => {
+    if (e.code !== 'FORBIDDEN' || e.details !== 'controller=nobody') return;
+    refusedByServer = true;
+    render();
+  });
 
   const label = (p: Participant): string => (p.peer_id === undefined ? p.session_id.slice(0, 8) : String(p.peer_id));
   const giveTo = (sessionId: string): void => void client.send('hand-over-control', { session_id: sessionId });
 
+  /** Said in words as well as by the list's highlight, so that the overlay reads at a glance. */
+  function renderControl(me: Participant | undefined): void {
+    const controllers = participants.filter((p) => p.in_control);
+    const controller = controllers[0];
+    let text: string;
+    if (controllers.length > 1) text = 'Everyone may control';
+    else if (mine) text = participants.some((p) => p !== me && p.role === 'control') ? 'You have control: give it below' : 'You have control';
+    else if (me?.role === 'view') text = `View only${controller ? `: ${label(controller)} has control` : ''}`;
+    else text = controller ? `${label(controller)} has control` : 'Nobody has control';
+    const parts: Node[] = [Object.assign(document.createElement('span'), { textContent: text })];
+    // Asking is what the bar's "Take control" does; here it sits beside who would have to give it.
+    if (!mine && me?.role === 'control' && !noInput()) {
+      const ask = Object.assign(document.createElement('button'), { type: 'button', className: 'ask', textContent: controller ? 'Ask for control' : 'Take control' });
+      const idle = ask.textContent;
+      ask.addEventListener('click', () => {
+        client.requestControl();
+        ask.disabled = true;
+        ask.textContent = controller ? 'Asked' : 'Taking…';
+        // The controller may ignore the request: after a while the button asks again.
+        setTimeout(() => Object.assign(ask, { disabled: false, textContent: idle }), ASK_AGAIN_MS);
+      });
+      parts.push(ask);
+    }
+    controlLine.replaceChildren(...parts);
+    controlLine.classList.toggle('mine', mine);
+  }
+
   function render(): void {
     const me = client.session?.session_id;
     mine = participants.some((p) => p.session_id === me && p.in_control);
+    // Under `--input all` everyone controls and nobody hands over (docs/protocol.md, "Input control").
+    const everyone = participants.filter((p) => p.in_control).length > 1;
+    renderControl(participants.find((p) => p.session_id === me));
     ui.list.replaceChildren(
       ...participants.map((p) => {
         const item = document.createElement('li');
@@ -35,7 +80,7 @@ export function attachParticipants(client: StreamgateClient, ui: ParticipantsEle
         state.className = 'state';
         state.textContent = p.in_control ? 'in control' : p.role === 'view' ? 'view only' : 'watching';
         item.append(name, state);
-        if (mine && p.session_id !== me && p.role === 'control') {
+        if (mine && !everyone && p.session_id !== me && p.role === 'control') {
           const give = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Give control', className: 'give' });
           give.addEventListener('click', () => giveTo(p.session_id));
           item.append(give);
