@@ -1,10 +1,26 @@
 import { logger } from '../log.js';
+import type { BandwidthEstimate } from './congestion/bandwidth-estimator.js';
 import { LadderPolicy, RUNGS, type RungName } from './congestion/ladder-policy.js';
 import type { StreamPipeline } from './stream-pipeline.js';
 import type { VideoCodec } from './types.js';
 import type { ViewerRateControl } from './viewer-rate-control.js';
 
 const log = logger('media.rate');
+
+/** Received under this share of what was sent: the path holds the viewer back (as the estimator's start phase judges). */
+const HELD_BACK_RECEIVED = 0.8;
+/** Lost over this share: the path holds the viewer back (mobile's 2 % random loss does not count). */
+const HELD_BACK_LOSS = 0.05;
+
+/**
+ * Whether the path holds back what is sent to a viewer: it receives clearly less than it is sent, or loses
+ * much of it. Without TWCC there is no received rate: only loss can tell, else nothing does (undefined).
+ */
+export function heldBack(estimate: BandwidthEstimate): boolean | undefined {
+  if (estimate.lossFraction > HELD_BACK_LOSS) return true;
+  if (estimate.source !== 'twcc' || estimate.ackedBps === null || estimate.sentBps === null) return undefined;
+  return estimate.ackedBps < HELD_BACK_RECEIVED * estimate.sentBps;
+}
 
 /** One viewer of a video codec, as the tick sees it. */
 export interface EncoderViewer {
@@ -42,7 +58,7 @@ export class EncoderRateControl {
       if (!policy) this.policies.set(codec, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
       policy.setCeiling(ceilingBps);
       const estimates = members.map(({ id, control }) => ({ id, ...control.estimator.estimate() }));
-      const decision = policy.update(estimates.map(({ id, bps, inStartPhase }) => ({ id, estimateBps: bps, settled: !inStartPhase })));
+      const decision = policy.update(estimates.map(({ id, ...estimate }) => ({ id, estimateBps: estimate.bps, settled: !estimate.inStartPhase, heldBack: heldBack(estimate) })));
       const occupied = decision.rungs.filter((rung) => rung.targetBps !== null);
       const lowestBps = Math.min(...occupied.map((rung) => rung.targetBps!));
       const rungs = this.rungEncoders ? occupied : [{ name: 'full' as const, targetBps: lowestBps }];

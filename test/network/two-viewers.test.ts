@@ -84,7 +84,7 @@ describe('two viewers on different links', { timeout: 300_000 }, () => {
 
       assert.ok(late.every((r) => r.fast === 'full'), `the lan viewer stays on the full rung: ${late.map((r) => r.fast).join(' ')}`);
       assert.equal(`${fastPlay.width}x${fastPlay.height}`, `${WIDTH}x${HEIGHT}`, 'the lan viewer keeps the full picture');
-      assert.ok(fastPlay.meanKbps > 0.6 * CEILING_KBIT, `the lan viewer keeps about the full bitrate: ${fastPlay.meanKbps.toFixed(0)} of ${CEILING_KBIT} kbit/s`);
+      assert.ok(fastPlay.meanKbps > 0.5 * CEILING_KBIT, `the lan viewer keeps well over what the narrow link carries, near the ceiling: ${fastPlay.meanKbps.toFixed(0)} of ${CEILING_KBIT} kbit/s`);
       const fastFps = fastPlay.seconds.map((s) => s.fps).sort((a, b) => a - b);
       assert.ok(percentile(fastFps, 50) > 15, `lan viewer fps ${fpsLine(fastPlay.seconds)}`);
     } finally {

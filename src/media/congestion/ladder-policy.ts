@@ -10,7 +10,9 @@
  * - `small` (half size, half frame rate) takes everyone below that floor, down to the minimum.
  *
  * Moves are ratio- and time-hysteretic: a viewer leaves a rung when the rung's bitrate exceeds its estimate,
- * joins a better one only with headroom, down after a short confirmation, up only after a longer one.
+ * joins a better one only with headroom, down after a short confirmation, up only after a longer one. A move
+ * down also needs the path to back the estimate up, where the caller knows (`heldBack`): an estimate that dips
+ * while all that is sent arrives is not a reason to start another encoder.
  * Pure: the caller feeds estimates and the clock, and applies the decisions.
  */
 
@@ -48,6 +50,12 @@ export interface LadderOptions {
    */
   nearMissRatio?: number;
   nearMissAfterMs?: number;
+  /**
+   * How long the path must have held a viewer back (`heldBack`), without a break, before it may move down. A
+   * loaded host stalls a loopback browser for up to a second, and its received rate dips with its estimate;
+   * a real bottleneck holds the rate down for as long as more is sent than it carries.
+   */
+  heldBackForMs?: number;
   /** How long a move up must be called for, and how long since the viewer's last move. */
   upAfterMs?: number;
   /** A rung's bitrate rises at most this often (falls at once): each change costs the encoder a reconfigure. */
@@ -60,6 +68,14 @@ export interface ViewerEstimate {
   estimateBps: number;
   /** False during the estimator's start phase: the viewer stays where it joined and sets no bitrate. */
   settled: boolean;
+  /**
+   * Whether the path holds back what is sent to this viewer now (it receives clearly less than it is sent, or
+   * loses much of it). A move down needs it true for `heldBackForMs`; false restarts the move's confirmation:
+   * the estimate alone dipped. On a loaded machine loopback viewers' estimates dip for seconds while everything
+   * arrives, and each dip would have started another encoder. Undefined (nothing to tell by, e.g. no TWCC):
+   * the estimate alone decides.
+   */
+  heldBack?: boolean;
 }
 
 export interface RungDecision {
@@ -78,6 +94,8 @@ export interface LadderDecision {
 interface ViewerState {
   rung: number;
   movedAtMs: number;
+  /** Since when the path has held the viewer back without a break; undefined while it does not. */
+  heldBackSinceMs?: number;
   wanted?: { rung: number; sinceMs: number };
 }
 
@@ -92,6 +110,7 @@ const DEFAULTS = {
   downAfterMs: 500,
   nearMissRatio: 0.8,
   nearMissAfterMs: 3000,
+  heldBackForMs: 1500,
   upAfterMs: 3000,
   raiseEveryMs: 1000,
 };
@@ -126,10 +145,16 @@ export class LadderPolicy {
     const topBps = this.targets[0]!;
     const floor = Math.max(this.o.reducedMinBps, this.o.reducedFloorRatio * topBps);
 
+    for (const e of estimates) {
+      const state = this.viewers.get(e.id)!;
+      if (e.heldBack === true) state.heldBackSinceMs ??= now;
+      else delete state.heldBackSinceMs;
+    }
     for (const e of settled) {
-      const current = this.viewers.get(e.id)!.rung;
-      const nearMiss = usable(e) >= this.o.nearMissRatio * (current === 0 ? topBps : floor);
-      this.place(e.id, this.fittingRung(usable(e), current, topBps, floor), now, nearMiss);
+      const state = this.viewers.get(e.id)!;
+      const nearMiss = usable(e) >= this.o.nearMissRatio * (state.rung === 0 ? topBps : floor);
+      const mayMoveDown = e.heldBack === undefined || (state.heldBackSinceMs !== undefined && now - state.heldBackSinceMs >= this.o.heldBackForMs);
+      this.place(e.id, this.fittingRung(usable(e), state.rung, topBps, floor), now, nearMiss, mayMoveDown, e.heldBack === false);
     }
 
     const members = RUNGS.map((_, rung) => estimates.filter((e) => this.viewers.get(e.id)!.rung === rung));
@@ -159,16 +184,17 @@ export class LadderPolicy {
     return 2;
   }
 
-  private place(id: string, rung: number, now: number, nearMiss: boolean): void {
+  /** `unbacked`: the path shows the viewer is not held back, so a wanted move down starts over. */
+  private place(id: string, rung: number, now: number, nearMiss: boolean, mayMoveDown: boolean, unbacked: boolean): void {
     const state = this.viewers.get(id)!;
-    if (rung === state.rung) {
+    if (rung === state.rung || (rung > state.rung && unbacked)) {
       delete state.wanted;
       return;
     }
     if (state.wanted?.rung !== rung) state.wanted = { rung, sinceMs: now };
     const waited = now - state.wanted.sinceMs;
     const downAfterMs = nearMiss ? this.o.nearMissAfterMs : this.o.downAfterMs;
-    const due = rung > state.rung ? waited >= downAfterMs : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
+    const due = rung > state.rung ? waited >= downAfterMs && mayMoveDown : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
     if (!due) return;
     state.rung = rung;
     state.movedAtMs = now;
