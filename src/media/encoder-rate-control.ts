@@ -22,6 +22,12 @@ export function heldBack(estimate: BandwidthEstimate): boolean | undefined {
   return estimate.ackedBps < HELD_BACK_RECEIVED * estimate.sentBps;
 }
 
+/** Moves between rungs since start, by direction (`streamgate_media_rung_moves_total`). */
+export interface RungMoves {
+  up: number;
+  down: number;
+}
+
 /** One viewer of a video codec, as the tick sees it. */
 export interface EncoderViewer {
   id: string;
@@ -41,6 +47,9 @@ export class EncoderRateControl {
   private readonly policies = new Map<VideoCodec, LadderPolicy>();
   /** The bitrate each rung's encoder was last set to, kbit/s. */
   private readonly applied = new Map<string, number>();
+  /** The rung index each viewer was last placed on, to count moves. */
+  private readonly placed = new Map<string, number>();
+  readonly moves: RungMoves = { up: 0, down: 0 };
 
   constructor(
     private readonly ceilingKbps: () => number,
@@ -52,6 +61,8 @@ export class EncoderRateControl {
     const byCodec = new Map<VideoCodec, EncoderViewer[]>();
     for (const viewer of viewers) byCodec.set(viewer.codec, [...(byCodec.get(viewer.codec) ?? []), viewer]);
     for (const codec of this.policies.keys()) if (!byCodec.has(codec)) this.policies.delete(codec);
+    const present = new Set(viewers.map((viewer) => viewer.id));
+    for (const id of this.placed.keys()) if (!present.has(id)) this.placed.delete(id);
     const ceilingBps = this.ceilingKbps() * 1000;
     for (const [codec, members] of byCodec) {
       let policy = this.policies.get(codec);
@@ -75,7 +86,11 @@ export class EncoderRateControl {
         );
       }
       for (const { id, control, viewer } of members) {
-        const rung = RUNGS[decision.rungOf.get(id) ?? 0]!;
+        const index = decision.rungOf.get(id) ?? 0;
+        const before = this.placed.get(id);
+        if (before !== undefined && before !== index) this.moves[index > before ? 'down' : 'up']++;
+        this.placed.set(id, index);
+        const rung = RUNGS[index]!;
         if (!this.rungEncoders) {
           control.setRung(rung, lowestBps);
           continue;
