@@ -68,8 +68,10 @@ export class EncoderRateControl {
       let policy = this.policies.get(codec);
       if (!policy) this.policies.set(codec, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
       policy.setCeiling(ceilingBps);
-      const estimates = members.map(({ id, control }) => ({ id, ...control.estimator.estimate() }));
-      const decision = policy.update(estimates.map(({ id, ...estimate }) => ({ id, estimateBps: estimate.bps, settled: !estimate.inStartPhase, heldBack: heldBack(estimate) })));
+      const estimates = members.map(({ id, control }) => ({ id, pliCount: control.pliCount, ...control.estimator.estimate() }));
+      const decision = policy.update(
+        estimates.map(({ id, pliCount, ...estimate }) => ({ id, estimateBps: estimate.bps, settled: !estimate.inStartPhase, heldBack: heldBack(estimate), pliCount })),
+      );
       const occupied = decision.rungs.filter((rung) => rung.targetBps !== null);
       const lowestBps = Math.min(...occupied.map((rung) => rung.targetBps!));
       const rungs = this.rungEncoders ? occupied : [{ name: 'full' as const, targetBps: lowestBps }];

@@ -56,6 +56,14 @@ export interface LadderOptions {
    * a real bottleneck holds the rate down for as long as more is sent than it carries.
    */
   heldBackForMs?: number;
+  /**
+   * A viewer whose picture-loss requests (`pliCount`) keep coming — no gap longer than `pliGapMs` — for
+   * `pliStreakMs` moves down a rung whatever its estimate says: the keyframes it asks for do not get through.
+   * It then stays off better rungs for `pliHoldMs`, so that its estimate does not lift it straight back.
+   */
+  pliStreakMs?: number;
+  pliGapMs?: number;
+  pliHoldMs?: number;
   /** How long a move up must be called for, and how long since the viewer's last move. */
   upAfterMs?: number;
   /** A rung's bitrate rises at most this often (falls at once): each change costs the encoder a reconfigure. */
@@ -76,6 +84,8 @@ export interface ViewerEstimate {
    * the estimate alone decides.
    */
   heldBack?: boolean;
+  /** Picture-loss requests (PLI) from this viewer so far; undefined when not known. */
+  pliCount?: number;
 }
 
 export interface RungDecision {
@@ -96,6 +106,10 @@ interface ViewerState {
   movedAtMs: number;
   /** Since when the path has held the viewer back without a break; undefined while it does not. */
   heldBackSinceMs?: number;
+  /** The last PLI count seen, when the current run of PLIs began, and when its latest PLI came. */
+  plis?: { count: number; streakSinceMs?: number; lastMs?: number };
+  /** No move up before this (after a move down for PLIs). */
+  holdUntilMs?: number;
   wanted?: { rung: number; sinceMs: number };
 }
 
@@ -111,6 +125,9 @@ const DEFAULTS = {
   nearMissRatio: 0.8,
   nearMissAfterMs: 3000,
   heldBackForMs: 1500,
+  pliStreakMs: 5000,
+  pliGapMs: 1500,
+  pliHoldMs: 15_000,
   upAfterMs: 3000,
   raiseEveryMs: 1000,
 };
@@ -152,6 +169,13 @@ export class LadderPolicy {
     }
     for (const e of settled) {
       const state = this.viewers.get(e.id)!;
+      if (this.keepsLosingPictures(state, e.pliCount, now)) {
+        state.rung = Math.min(state.rung + 1, RUNGS.length - 1);
+        state.movedAtMs = now;
+        state.holdUntilMs = now + this.o.pliHoldMs;
+        delete state.wanted;
+        continue;
+      }
       const nearMiss = usable(e) >= this.o.nearMissRatio * (state.rung === 0 ? topBps : floor);
       const mayMoveDown = e.heldBack === undefined || (state.heldBackSinceMs !== undefined && now - state.heldBackSinceMs >= this.o.heldBackForMs);
       this.place(e.id, this.fittingRung(usable(e), state.rung, topBps, floor), now, nearMiss, mayMoveDown, e.heldBack === false);
@@ -194,11 +218,33 @@ export class LadderPolicy {
     if (state.wanted?.rung !== rung) state.wanted = { rung, sinceMs: now };
     const waited = now - state.wanted.sinceMs;
     const downAfterMs = nearMiss ? this.o.nearMissAfterMs : this.o.downAfterMs;
-    const due = rung > state.rung ? waited >= downAfterMs && mayMoveDown : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
+    const due =
+      rung > state.rung
+        ? waited >= downAfterMs && mayMoveDown
+        : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs && now >= (state.holdUntilMs ?? 0);
     if (!due) return;
     state.rung = rung;
     state.movedAtMs = now;
     delete state.wanted;
+  }
+
+  /**
+   * Tracks the viewer's run of PLIs; true once it has lasted `pliStreakMs` (the run then starts over, so
+   * another move down needs another full run). On the bottom rung there is nowhere to go: false.
+   */
+  private keepsLosingPictures(state: ViewerState, pliCount: number | undefined, now: number): boolean {
+    if (pliCount === undefined) return false;
+    const plis = (state.plis ??= { count: pliCount });
+    if (pliCount > plis.count) {
+      if (plis.lastMs === undefined || now - plis.lastMs > this.o.pliGapMs) plis.streakSinceMs = now;
+      plis.lastMs = now;
+    }
+    plis.count = pliCount;
+    if (plis.lastMs === undefined || plis.streakSinceMs === undefined || now - plis.lastMs > this.o.pliGapMs) return false;
+    if (now - plis.streakSinceMs < this.o.pliStreakMs || state.rung === RUNGS.length - 1) return false;
+    delete plis.streakSinceMs;
+    delete plis.lastMs;
+    return true;
   }
 
   private setTarget(rung: number, bps: number, now: number): void {
