@@ -14,11 +14,15 @@ const HELD_BACK_LOSS = 0.05;
 
 /**
  * Whether the path holds back what is sent to a viewer: it receives clearly less than it is sent, or loses
- * much of it. Without TWCC there is no received rate: only loss can tell, else nothing does (undefined).
+ * much of it. With REMB only there is no received rate: only loss can tell, else nothing does (undefined: the
+ * estimate alone decides). No feedback for a while (`none`), or nothing sent or acknowledged of late, shows
+ * nothing held back: on a loaded host that is a stalled browser or encoder, and a move would not help a dead
+ * link either.
  */
 export function heldBack(estimate: BandwidthEstimate): boolean | undefined {
   if (estimate.lossFraction > HELD_BACK_LOSS) return true;
-  if (estimate.source !== 'twcc' || estimate.ackedBps === null || estimate.sentBps === null) return undefined;
+  if (estimate.source === 'remb') return undefined;
+  if (estimate.source === 'none' || estimate.ackedBps === null || estimate.sentBps === null) return false;
   return estimate.ackedBps < HELD_BACK_RECEIVED * estimate.sentBps;
 }
 

@@ -26,15 +26,19 @@ test('five loopback viewers stay on the full rung and one encoder for 30 s with 
   for (const { peer } of watchers) await peer.waitForInbound(decoding);
 
   const seen: string[] = [];
+  /** What backed each move off the full rung: received and sent kbit/s, loss, feedback source. */
+  const moved: string[] = [];
   let lowestEstimate = Infinity;
   for (let s = 0; s < WATCH_S; s++) {
     await sleep(1000);
     const figures = await Promise.all(watchers.map(async ({ viewer }) => ((await viewer.stats()).video as { congestion?: CongestionFigures | null }).congestion));
     for (const f of figures) if (f && !f.start_phase) lowestEstimate = Math.min(lowestEstimate, f.estimate_kbps);
     const rungs = figures.map((f) => f?.rung ?? 'none');
+    for (const f of figures) if (f && f.rung !== 'full') moved.push(`${s}s ${f.rung} est ${f.estimate_kbps} acked ${f.acked_kbps} sent ${f.send_kbps} loss ${f.loss_fraction} ${f.source} rtt ${f.rtt_ms}`);
     const encoders = workerProcesses().filter((worker) => worker.args.includes('x264enc')).length;
     seen.push(`${rungs.map((r) => r[0]).join('')}:${encoders}`);
   }
   t.diagnostic(`rungs (f/r/s per viewer) : H.264 encoders, each second: ${seen.join(' ')}; lowest settled estimate ${lowestEstimate} kbit/s`);
+  if (moved.length > 0) t.diagnostic(`off the full rung: ${moved.slice(0, 12).join('; ')}`);
   assert.ok(seen.every((s) => s === 'fffff:1'), `every viewer on the full rung, one encoder, throughout: ${seen.join(' ')}`);
 });
