@@ -12,7 +12,8 @@
  * Moves are ratio- and time-hysteretic: a viewer leaves a rung when the rung's bitrate exceeds its estimate,
  * joins a better one only with headroom, down after a short confirmation, up only after a longer one. A move
  * down also needs the path to back the estimate up, where the caller knows (`heldBack`): an estimate that dips
- * while all that is sent arrives is not a reason to start another encoder.
+ * while all that is sent arrives is not a reason to start another encoder. A viewer that keeps sending
+ * picture-loss requests for 5 s moves down a rung whatever its estimate (`pliCount`).
  * Pure: the caller feeds estimates and the clock, and applies the decisions.
  */
 
