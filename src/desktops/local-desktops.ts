@@ -123,6 +123,14 @@ export class LocalDesktops {
       },
       streamStats: () => desktops().flatMap((d) => d.source.media.streamStats().map((s) => ({ ...s, stream: label(d, s.stream) }))),
       viewerRates: () => desktops().flatMap((d) => d.source.media.viewerRates()),
+      rungMoves: () =>
+        desktops().reduce(
+          (sum, d) => {
+            const moves = d.source.media.rungMoves();
+            return { up: sum.up + moves.up, down: sum.down + moves.down };
+          },
+          { up: 0, down: 0 },
+        ),
     };
   }
 

@@ -1,10 +1,36 @@
 import { logger } from '../log.js';
+import type { BandwidthEstimate } from './congestion/bandwidth-estimator.js';
 import { LadderPolicy, RUNGS, type RungName } from './congestion/ladder-policy.js';
 import type { StreamPipeline } from './stream-pipeline.js';
 import type { VideoCodec } from './types.js';
 import type { ViewerRateControl } from './viewer-rate-control.js';
 
 const log = logger('media.rate');
+
+/** Received under this share of what was sent: the path holds the viewer back (as the estimator's start phase judges). */
+const HELD_BACK_RECEIVED = 0.8;
+/** Lost over this share: the path holds the viewer back (mobile's 2 % random loss does not count). */
+const HELD_BACK_LOSS = 0.05;
+
+/**
+ * Whether the path holds back what is sent to a viewer: it receives clearly less than it is sent, or loses
+ * much of it. With REMB only there is no received rate: only loss can tell, else nothing does (undefined: the
+ * estimate alone decides). No feedback for a while (`none`), or nothing sent or acknowledged of late, shows
+ * nothing held back: on a loaded host that is a stalled browser or encoder, and a move would not help a dead
+ * link either.
+ */
+export function heldBack(estimate: BandwidthEstimate): boolean | undefined {
+  if (estimate.lossFraction > HELD_BACK_LOSS) return true;
+  if (estimate.source === 'remb') return undefined;
+  if (estimate.source === 'none' || estimate.ackedBps === null || estimate.sentBps === null) return false;
+  return estimate.ackedBps < HELD_BACK_RECEIVED * estimate.sentBps;
+}
+
+/** Moves between rungs since start, by direction (`streamgate_media_rung_moves_total`). */
+export interface RungMoves {
+  up: number;
+  down: number;
+}
 
 /** One viewer of a video codec, as the tick sees it. */
 export interface EncoderViewer {
@@ -25,6 +51,9 @@ export class EncoderRateControl {
   private readonly policies = new Map<VideoCodec, LadderPolicy>();
   /** The bitrate each rung's encoder was last set to, kbit/s. */
   private readonly applied = new Map<string, number>();
+  /** The rung index each viewer was last placed on, to count moves. */
+  private readonly placed = new Map<string, number>();
+  readonly moves: RungMoves = { up: 0, down: 0 };
 
   constructor(
     private readonly ceilingKbps: () => number,
@@ -36,13 +65,17 @@ export class EncoderRateControl {
     const byCodec = new Map<VideoCodec, EncoderViewer[]>();
     for (const viewer of viewers) byCodec.set(viewer.codec, [...(byCodec.get(viewer.codec) ?? []), viewer]);
     for (const codec of this.policies.keys()) if (!byCodec.has(codec)) this.policies.delete(codec);
+    const present = new Set(viewers.map((viewer) => viewer.id));
+    for (const id of this.placed.keys()) if (!present.has(id)) this.placed.delete(id);
     const ceilingBps = this.ceilingKbps() * 1000;
     for (const [codec, members] of byCodec) {
       let policy = this.policies.get(codec);
       if (!policy) this.policies.set(codec, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
       policy.setCeiling(ceilingBps);
-      const estimates = members.map(({ id, control }) => ({ id, ...control.estimator.estimate() }));
-      const decision = policy.update(estimates.map(({ id, bps, inStartPhase }) => ({ id, estimateBps: bps, settled: !inStartPhase })));
+      const estimates = members.map(({ id, control }) => ({ id, pliCount: control.pliCount, ...control.estimator.estimate() }));
+      const decision = policy.update(
+        estimates.map(({ id, pliCount, ...estimate }) => ({ id, estimateBps: estimate.bps, settled: !estimate.inStartPhase, heldBack: heldBack(estimate), pliCount })),
+      );
       const occupied = decision.rungs.filter((rung) => rung.targetBps !== null);
       const lowestBps = Math.min(...occupied.map((rung) => rung.targetBps!));
       const rungs = this.rungEncoders ? occupied : [{ name: 'full' as const, targetBps: lowestBps }];
@@ -59,7 +92,11 @@ export class EncoderRateControl {
         );
       }
       for (const { id, control, viewer } of members) {
-        const rung = RUNGS[decision.rungOf.get(id) ?? 0]!;
+        const index = decision.rungOf.get(id) ?? 0;
+        const before = this.placed.get(id);
+        if (before !== undefined && before !== index) this.moves[index > before ? 'down' : 'up']++;
+        this.placed.set(id, index);
+        const rung = RUNGS[index]!;
         if (!this.rungEncoders) {
           control.setRung(rung, lowestBps);
           continue;

@@ -1,7 +1,7 @@
 import { logger } from '../log.js';
 import type { CongestionFigures } from './congestion/congestion-stats.js';
 import type { RungName } from './congestion/ladder-policy.js';
-import { EncoderRateControl } from './encoder-rate-control.js';
+import { EncoderRateControl, type RungMoves } from './encoder-rate-control.js';
 import { probeCapabilities, X11_CAPTURE, type Capabilities } from './capabilities.js';
 import type { StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats, type StreamSubscriber } from './stream-pipeline.js';
@@ -119,6 +119,11 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
       clearInterval(this.rateTimer);
       this.rateTimer = undefined;
     }
+  }
+
+  /** Viewers' moves between rungs since start, for metrics. */
+  rungMoves(): RungMoves {
+    return { ...this.rateControl.moves };
   }
 
   /** Every connected viewer's rate control figures, for metrics. */

@@ -1,6 +1,7 @@
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { CongestionFigures } from './congestion/congestion-stats.js';
 import { RUNGS } from './congestion/ladder-policy.js';
+import type { RungMoves } from './encoder-rate-control.js';
 import type { PipelineStats } from './stream-pipeline.js';
 
 /** What the metrics read, at scrape time. */
@@ -9,6 +10,8 @@ export interface MediaFigures {
   streamStats(): PipelineStats[];
   /** Each connected viewer's rate control (none with adaptive bitrate off). */
   viewerRates(): CongestionFigures[];
+  /** Viewers' moves between rungs of the ladder since start. */
+  rungMoves(): RungMoves;
 }
 
 type Figure = 'running' | 'restarts' | 'cpuPercent' | 'bitrateKbps' | 'sentKbps' | 'fps' | 'framesSent' | 'keyframesRequested' | 'keyframesForced';
@@ -88,6 +91,18 @@ function registerViewerRateMetrics(registry: Registry, media: MediaFigures): voi
     collect() {
       const rates = media.viewerRates();
       for (const rung of RUNGS) this.set({ rung }, rates.filter((f) => f.rung === rung).length);
+    },
+  });
+  new Counter({
+    name: 'streamgate_media_rung_moves_total',
+    help: 'Viewers moved to a lower (down) or better (up) rung of the ladder',
+    labelNames: ['direction'] as const,
+    registers: [registry],
+    collect() {
+      // Copied from the rate control's own count at scrape time, like the encoders' counts above.
+      const moves = media.rungMoves();
+      this.reset();
+      for (const direction of ['up', 'down'] as const) this.inc({ direction }, moves[direction]);
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { RTCDtlsTransport, RTCRtpSender, RtcpPacket } from 'werift';
+import { PictureLossIndication, RtcpPayloadSpecificFeedback, type RTCDtlsTransport, type RTCRtpSender, type RtcpPacket } from 'werift';
 import { BandwidthEstimator, type BandwidthEstimate } from './congestion/bandwidth-estimator.js';
 import { congestionFigures, type CongestionFigures } from './congestion/congestion-stats.js';
 import type { RungName } from './congestion/ladder-policy.js';
@@ -26,6 +26,8 @@ export class ViewerRateControl {
   private transport: RTCDtlsTransport | undefined;
   private unsubscribe: (() => void) | undefined;
   private rung: { name: RungName; targetBps: number | null } = { name: 'full', targetBps: null };
+  /** Picture-loss requests for the video so far: a viewer that keeps sending them moves down a rung (ladder-policy.ts). */
+  pliCount = 0;
 
   constructor(ceilingBps: number) {
     const now = (): number => performance.now();
@@ -49,6 +51,7 @@ export class ViewerRateControl {
     this.transport = transport;
     const { unSubscribe } = transport.onRtcp.subscribe((packet: RtcpPacket) => {
       routeFeedback(packet, this.estimator, { report: video?.ssrc ?? -1, all: senders.map((s) => s.ssrc) }, () => rttMs(video));
+      if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof PictureLossIndication && packet.feedback.mediaSsrc === video?.ssrc) this.pliCount++;
     });
     this.unsubscribe = unSubscribe;
   }

@@ -15,7 +15,8 @@ function fakeViewer(id: string, estimateBps: number): EncoderViewer & { moves: R
   const moves: RungName[] = [];
   const paced: number[] = [];
   const control = {
-    estimator: { estimate: () => ({ bps: estimateBps, inStartPhase: false }) },
+    // REMB-only stand-ins: no received rate to back a move down, so the estimate alone decides (heldBack()).
+    estimator: { estimate: () => ({ bps: estimateBps, inStartPhase: false, source: 'remb', lossFraction: 0 }) },
     setRung: (_rung: RungName, targetBps: number) => paced.push(targetBps),
   } as unknown as ViewerRateControl;
   return { id, codec: 'H264', control, viewer: { moveToRung: (rung) => moves.push(rung) }, moves, paced };

@@ -10,7 +10,10 @@
  * - `small` (half size, half frame rate) takes everyone below that floor, down to the minimum.
  *
  * Moves are ratio- and time-hysteretic: a viewer leaves a rung when the rung's bitrate exceeds its estimate,
- * joins a better one only with headroom, down after a short confirmation, up only after a longer one.
+ * joins a better one only with headroom, down after a short confirmation, up only after a longer one. A move
+ * down also needs the path to back the estimate up, where the caller knows (`heldBack`): an estimate that dips
+ * while all that is sent arrives is not a reason to start another encoder. A viewer that keeps sending
+ * picture-loss requests for 5 s moves down a rung whatever its estimate (`pliCount`).
  * Pure: the caller feeds estimates and the clock, and applies the decisions.
  */
 
@@ -48,6 +51,20 @@ export interface LadderOptions {
    */
   nearMissRatio?: number;
   nearMissAfterMs?: number;
+  /**
+   * How long the path must have held a viewer back (`heldBack`), without a break, before it may move down. A
+   * loaded host stalls a loopback browser for up to a second, and its received rate dips with its estimate;
+   * a real bottleneck holds the rate down for as long as more is sent than it carries.
+   */
+  heldBackForMs?: number;
+  /**
+   * A viewer whose picture-loss requests (`pliCount`) keep coming — no gap longer than `pliGapMs` — for
+   * `pliStreakMs` moves down a rung whatever its estimate says: the keyframes it asks for do not get through.
+   * It then stays off better rungs for `pliHoldMs`, so that its estimate does not lift it straight back.
+   */
+  pliStreakMs?: number;
+  pliGapMs?: number;
+  pliHoldMs?: number;
   /** How long a move up must be called for, and how long since the viewer's last move. */
   upAfterMs?: number;
   /** A rung's bitrate rises at most this often (falls at once): each change costs the encoder a reconfigure. */
@@ -60,6 +77,16 @@ export interface ViewerEstimate {
   estimateBps: number;
   /** False during the estimator's start phase: the viewer stays where it joined and sets no bitrate. */
   settled: boolean;
+  /**
+   * Whether the path holds back what is sent to this viewer now (it receives clearly less than it is sent, or
+   * loses much of it). A move down needs it true for `heldBackForMs`; false restarts the move's confirmation:
+   * the estimate alone dipped. On a loaded machine loopback viewers' estimates dip for seconds while everything
+   * arrives, and each dip would have started another encoder. Undefined (nothing to tell by, e.g. no TWCC):
+   * the estimate alone decides.
+   */
+  heldBack?: boolean;
+  /** Picture-loss requests (PLI) from this viewer so far; undefined when not known. */
+  pliCount?: number;
 }
 
 export interface RungDecision {
@@ -78,6 +105,12 @@ export interface LadderDecision {
 interface ViewerState {
   rung: number;
   movedAtMs: number;
+  /** Since when the path has held the viewer back without a break; undefined while it does not. */
+  heldBackSinceMs?: number;
+  /** The last PLI count seen, when the current run of PLIs began, and when its latest PLI came. */
+  plis?: { count: number; streakSinceMs?: number; lastMs?: number };
+  /** No move up before this (after a move down for PLIs). */
+  holdUntilMs?: number;
   wanted?: { rung: number; sinceMs: number };
 }
 
@@ -92,6 +125,10 @@ const DEFAULTS = {
   downAfterMs: 500,
   nearMissRatio: 0.8,
   nearMissAfterMs: 3000,
+  heldBackForMs: 1500,
+  pliStreakMs: 5000,
+  pliGapMs: 1500,
+  pliHoldMs: 15_000,
   upAfterMs: 3000,
   raiseEveryMs: 1000,
 };
@@ -126,10 +163,23 @@ export class LadderPolicy {
     const topBps = this.targets[0]!;
     const floor = Math.max(this.o.reducedMinBps, this.o.reducedFloorRatio * topBps);
 
+    for (const e of estimates) {
+      const state = this.viewers.get(e.id)!;
+      if (e.heldBack === true) state.heldBackSinceMs ??= now;
+      else delete state.heldBackSinceMs;
+    }
     for (const e of settled) {
-      const current = this.viewers.get(e.id)!.rung;
-      const nearMiss = usable(e) >= this.o.nearMissRatio * (current === 0 ? topBps : floor);
-      this.place(e.id, this.fittingRung(usable(e), current, topBps, floor), now, nearMiss);
+      const state = this.viewers.get(e.id)!;
+      if (this.keepsLosingPictures(state, e.pliCount, now)) {
+        state.rung = Math.min(state.rung + 1, RUNGS.length - 1);
+        state.movedAtMs = now;
+        state.holdUntilMs = now + this.o.pliHoldMs;
+        delete state.wanted;
+        continue;
+      }
+      const nearMiss = usable(e) >= this.o.nearMissRatio * (state.rung === 0 ? topBps : floor);
+      const mayMoveDown = e.heldBack === undefined || (state.heldBackSinceMs !== undefined && now - state.heldBackSinceMs >= this.o.heldBackForMs);
+      this.place(e.id, this.fittingRung(usable(e), state.rung, topBps, floor), now, nearMiss, mayMoveDown, e.heldBack === false);
     }
 
     const members = RUNGS.map((_, rung) => estimates.filter((e) => this.viewers.get(e.id)!.rung === rung));
@@ -159,20 +209,43 @@ export class LadderPolicy {
     return 2;
   }
 
-  private place(id: string, rung: number, now: number, nearMiss: boolean): void {
+  /** `unbacked`: the path shows the viewer is not held back, so a wanted move down starts over. */
+  private place(id: string, rung: number, now: number, nearMiss: boolean, mayMoveDown: boolean, unbacked: boolean): void {
     const state = this.viewers.get(id)!;
-    if (rung === state.rung) {
+    if (rung === state.rung || (rung > state.rung && unbacked)) {
       delete state.wanted;
       return;
     }
     if (state.wanted?.rung !== rung) state.wanted = { rung, sinceMs: now };
     const waited = now - state.wanted.sinceMs;
     const downAfterMs = nearMiss ? this.o.nearMissAfterMs : this.o.downAfterMs;
-    const due = rung > state.rung ? waited >= downAfterMs : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs;
+    const due =
+      rung > state.rung
+        ? waited >= downAfterMs && mayMoveDown
+        : waited >= this.o.upAfterMs && now - state.movedAtMs >= this.o.upAfterMs && now >= (state.holdUntilMs ?? 0);
     if (!due) return;
     state.rung = rung;
     state.movedAtMs = now;
     delete state.wanted;
+  }
+
+  /**
+   * Tracks the viewer's run of PLIs; true once it has lasted `pliStreakMs` (the run then starts over, so
+   * another move down needs another full run). On the bottom rung there is nowhere to go: false.
+   */
+  private keepsLosingPictures(state: ViewerState, pliCount: number | undefined, now: number): boolean {
+    if (pliCount === undefined) return false;
+    const plis = (state.plis ??= { count: pliCount });
+    if (pliCount > plis.count) {
+      if (plis.lastMs === undefined || now - plis.lastMs > this.o.pliGapMs) plis.streakSinceMs = now;
+      plis.lastMs = now;
+    }
+    plis.count = pliCount;
+    if (plis.lastMs === undefined || plis.streakSinceMs === undefined || now - plis.lastMs > this.o.pliGapMs) return false;
+    if (now - plis.streakSinceMs < this.o.pliStreakMs || state.rung === RUNGS.length - 1) return false;
+    delete plis.streakSinceMs;
+    delete plis.lastMs;
+    return true;
   }
 
   private setTarget(rung: number, bps: number, now: number): void {

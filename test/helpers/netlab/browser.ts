@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../chromium.js';
-import type { NetLab } from './lab.js';
+import type { BrowserNamespace, NetLab } from './lab.js';
 import type { RemoteCandidate, SelectedPair, VideoCounters, WatchOptions } from './page/watch.js';
 
 /** The repository root (this file runs from dist/test/helpers/netlab). */
@@ -30,8 +30,9 @@ function watchBundle(): Promise<string> {
   return bundle;
 }
 
-export function launchLabChromium(lab: NetLab): Promise<Browser> {
-  return chromium.launch({ executablePath: lab.wrapper('browser', CHROMIUM_PATH), headless: true, args: CHROMIUM_ARGS });
+/** Chromium in the lab's first browser namespace, or in `ns` (one that `lab.addBrowser()` made). */
+export function launchLabChromium(lab: NetLab, ns: BrowserNamespace = 'browser'): Promise<Browser> {
+  return chromium.launch({ executablePath: lab.wrapper(ns, CHROMIUM_PATH), headless: true, args: CHROMIUM_ARGS });
 }
 
 /** A page in the browser namespace watching the server's stream, its counters recorded every second. */
@@ -49,6 +50,11 @@ export class LabViewer {
 
   samples(): Promise<VideoCounters[]> {
     return this.page.evaluate(() => window.netlab.samples);
+  }
+
+  /** The server's `stats` figures of this viewer's video (`congestion.rung` …); null before a peer connection. */
+  serverVideoStats(): Promise<Record<string, unknown> | null> {
+    return this.page.evaluate(() => window.netlab.serverVideoStats());
   }
 
   selectedPair(): Promise<SelectedPair | null> {

@@ -107,6 +107,17 @@ class Watcher {
     this.samples.push(counters);
   }
 
+  /**
+   * The server's `stats` message for this viewer (`webrtc.video`: its encoder, and with adaptive bitrate
+   * the `congestion` figures: estimate, rung, …), as the SDK hands it to an application; null before a
+   * peer connection.
+   */
+  async serverVideoStats(): Promise<Record<string, unknown> | null> {
+    const webrtc = (await this.client?.requestStats(['webrtc']))?.webrtc;
+    const video = webrtc?.video;
+    return typeof video === 'object' && video !== null ? (video as Record<string, unknown>) : null;
+  }
+
   async selectedPair(): Promise<SelectedPair | null> {
     const pc = this.client?.peerConnection;
     if (!pc) return null;
