@@ -43,10 +43,9 @@ type ServerStep = 'wsAccepted' | 'sessionRegistered' | 'videoWorkerForked' | 'au
 /** The critical path, in order: each step's duration is the time since the one before it. */
 const CHAIN: { step: OpenStep; label: string }[] = [
   { step: 'responseStart', label: 'HTML first byte' },
-  { step: 'webSocketCreated', label: 'viewer script runs (first `new WebSocket`)' },
+  { step: 'webSocketCreated', label: 'first `new WebSocket` (index.html\'s inline script; before, the bundle\'s)' },
   { step: 'webSocketOpen', label: 'WebSocket open' },
-  { step: 'welcome', label: '`welcome` received (after `hello`)' },
-  { step: 'requestOfferSent', label: '`request-offer` sent' },
+  { step: 'requestOfferSent', label: '`request-offer` sent (app.js run, `hello` sent; before, also the `welcome` waited for)' },
   { step: 'offer', label: '`offer` received' },
   { step: 'answerSent', label: '`answer` sent' },
   { step: 'iceConnected', label: 'ICE connected' },
@@ -60,6 +59,7 @@ const SIDE: { step: OpenStep | ServerStep; label: string }[] = [
   { step: 'appScriptLoaded', label: 'app.js fetched (resource timing)' },
   { step: 'domContentLoaded', label: 'DOMContentLoaded' },
   { step: 'helloSent', label: '`hello` sent' },
+  { step: 'welcome', label: '`welcome` received' },
   { step: 'peerConnectionCreated', label: 'RTCPeerConnection created' },
   { step: 'track', label: 'first `track` event' },
   { step: 'firstFrameReceived', label: 'getStats framesReceived > 0' },
@@ -302,7 +302,7 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
     'The shipped viewer `/` opened in a fresh headless-Chromium context (nothing cached), server defaults (1280×720, 30 fps, H.264 + Opus as the viewer asks),',
     '`--source virtual` (Xvfb + xterm, the default) and `--source test`. **Total** = navigation start → first video frame with a size presented',
     '(requestVideoFrameCallback). _cold_: the first viewer of a server started 2 s before (one server per open); _idle_: the first viewer',
-    'after the encoders stopped for lack of viewers (5 s linger); _warm_: another viewer of the viewer page watches throughout.',
+    'after the encoders stopped for lack of viewers (a server with `--keep-warm false`, 5 s linger); _warm_: another viewer of the viewer page watches throughout.',
     `Load average (1 min) during the opens: ${num(Math.min(...loads), 1)}–${num(Math.max(...loads), 1)} on this shared machine.`,
     '',
     '| source | open | n | total p50 ms | p90 | min–max | goal p50 < ms |',
@@ -327,7 +327,7 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
   const stepsChart = barChart({
     title: 'Page open: median duration of each step',
     yLabel: 'ms',
-    categories: ['HTML', 'script', 'WS open', 'welcome', 'req-offer', 'offer', 'answer', 'ICE', 'DTLS', 'packet', 'keyframe', 'shown'],
+    categories: ['HTML', 'new WS', 'WS open', 'req-offer', 'offer', 'answer', 'ICE', 'DTLS', 'packet', 'keyframe', 'shown'],
     series: runs.map((r) => ({ label: label(r), values: CHAIN.map(({ step }) => r.steps[step] ?? null) })),
     digits: 0,
   });
