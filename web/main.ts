@@ -12,6 +12,7 @@ import { attachParticipants } from './participants.js';
 import { attachFitScreen } from './fit-screen.js';
 import { refreshCongestion } from './congestion.js';
 import { showDesktopPicker } from './desktop-picker.js';
+import { adoptingWebSocket, earlySocketUrl } from './early-socket.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const CODECS = ['H264', 'VP8'] as const;
@@ -69,15 +70,15 @@ const preferences = (c: Codec): string[] => [c, ...CODECS.filter((x) => x !== c)
 const token = params.get('token');
 // `?desktop=NAME` opens that desktop (`/ws/NAME`); without it, the server's default one.
 const desktop = params.get('desktop');
-// With auth on, the page is opened as /?token=…; the same token opens the WebSocket.
-const wsUrl =
-  (params.get('ws') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${desktop ? `/${encodeURIComponent(desktop)}` : ''}`) +
-  (token ? `?token=${encodeURIComponent(token)}` : '');
+// index.html made the URL (`?ws=`, `?desktop=`, and `?token=` with auth on) and opened the socket already.
+const wsUrl = earlySocketUrl();
+if (wsUrl === null) throw new Error('index.html did not set up the signaling WebSocket (window.streamgateEarly)');
 
 void showDesktopPicker(el<HTMLSelectElement>('desktop'), desktop, token);
 
 const client = new StreamgateClient({
   url: wsUrl,
+  WebSocket: adoptingWebSocket(),
   peerId: `viewer-${Math.random().toString(36).slice(2, 8)}`,
   video,
   codecPreferences: preferences(codec),

@@ -4,7 +4,7 @@
  * every step on the way timed from inside the page (bench/page/open-probe.ts) and the server's side read
  * from its log and /metrics. Each open is a fresh browser context (nothing cached), on both sources:
  *   cold  — the first viewer of a freshly started server (no encoder runs yet): a new user's first open;
- *   idle  — the first viewer after the encoders stopped for lack of viewers (same server, later);
+ *   idle  — the first viewer after the encoders stopped for lack of viewers (a server without --keep-warm, later);
  *   warm  — another viewer already watches, so the encoders run.
  */
 import type { Browser, BrowserContext } from 'playwright-core';
@@ -15,8 +15,16 @@ import { startBenchServer, type BenchServer } from '../lib/server.js';
 import { num, sleep, summarize, type Summary } from '../lib/stats.js';
 import { barChart, distributionChart } from '../lib/svg.js';
 
-const SOURCES = ['virtual', 'test'] as const;
-type Source = (typeof SOURCES)[number];
+const ALL_SOURCES = ['virtual', 'test'] as const;
+type Source = (typeof ALL_SOURCES)[number];
+/**
+ * Focused before/after runs (the machine is shared, so A/B runs should be short and interleaved):
+ * PAGEOPEN_SOURCES=virtual and PAGEOPEN_OPENS=cold,warm,idle counts (e.g. `10,10,0`) override the defaults.
+ */
+const SOURCES: readonly Source[] = (process.env.PAGEOPEN_SOURCES?.split(',') ?? ALL_SOURCES).filter((s): s is Source =>
+  (ALL_SOURCES as readonly string[]).includes(s),
+);
+const OPENS = process.env.PAGEOPEN_OPENS?.split(',').map(Number);
 const MODES = ['cold', 'idle', 'warm'] as const;
 type Mode = (typeof MODES)[number];
 const MODE_LABEL: Record<Mode, string> = { cold: 'cold (fresh server)', idle: 'cold (encoder idle-stopped)', warm: 'warm' };
@@ -35,10 +43,9 @@ type ServerStep = 'wsAccepted' | 'sessionRegistered' | 'videoWorkerForked' | 'au
 /** The critical path, in order: each step's duration is the time since the one before it. */
 const CHAIN: { step: OpenStep; label: string }[] = [
   { step: 'responseStart', label: 'HTML first byte' },
-  { step: 'webSocketCreated', label: 'viewer script runs (first `new WebSocket`)' },
+  { step: 'webSocketCreated', label: 'first `new WebSocket` (index.html\'s inline script; before, the bundle\'s)' },
   { step: 'webSocketOpen', label: 'WebSocket open' },
-  { step: 'welcome', label: '`welcome` received (after `hello`)' },
-  { step: 'requestOfferSent', label: '`request-offer` sent' },
+  { step: 'requestOfferSent', label: '`request-offer` sent (app.js run, `hello` sent; before, also the `welcome` waited for)' },
   { step: 'offer', label: '`offer` received' },
   { step: 'answerSent', label: '`answer` sent' },
   { step: 'iceConnected', label: 'ICE connected' },
@@ -52,6 +59,7 @@ const SIDE: { step: OpenStep | ServerStep; label: string }[] = [
   { step: 'appScriptLoaded', label: 'app.js fetched (resource timing)' },
   { step: 'domContentLoaded', label: 'DOMContentLoaded' },
   { step: 'helloSent', label: '`hello` sent' },
+  { step: 'welcome', label: '`welcome` received' },
   { step: 'peerConnectionCreated', label: 'RTCPeerConnection created' },
   { step: 'track', label: 'first `track` event' },
   { step: 'firstFrameReceived', label: 'getStats framesReceived > 0' },
@@ -197,9 +205,9 @@ async function openViewer(browser: Browser, server: BenchServer, source: Source,
   }
 }
 
-function startServer(source: Source): Promise<BenchServer> {
+function startServer(source: Source, extra: string[] = []): Promise<BenchServer> {
   // At level info the server logs the connection, the session and each encoder worker it forks.
-  return startBenchServer(['--source', source, '--max-peers-per-ip', '1000'], { logLevel: 'info' });
+  return startBenchServer(['--source', source, '--max-peers-per-ip', '1000', ...extra], { logLevel: 'info' });
 }
 
 function figuresOf(source: Source, mode: Mode, samples: OpenSample[]): RunFigures {
@@ -216,9 +224,9 @@ function figuresOf(source: Source, mode: Mode, samples: OpenSample[]): RunFigure
 
 export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
-  const coldOpens = ctx.quick ? 1 : 10;
-  const warmOpens = ctx.quick ? 2 : 10;
-  const idleOpens = ctx.quick ? 0 : 10;
+  const coldOpens = OPENS?.[0] ?? (ctx.quick ? 1 : 10);
+  const warmOpens = OPENS?.[1] ?? (ctx.quick ? 2 : 10);
+  const idleOpens = OPENS?.[2] ?? (ctx.quick ? 0 : 10);
   const browser = await ctx.browser();
   const samples: OpenSample[] = [];
   const failures: string[] = [];
@@ -259,6 +267,14 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
       }
       await anchor.context.close();
       anchor = null;
+      if (idleOpens > 0) {
+        // Encoders kept warm (the virtual desktop's default) never idle-stop: the idle opens are of a server
+        // without --keep-warm, whose first viewer has come and gone (the process is past its first open).
+        await server.stop();
+        server = await startServer(source, ['--keep-warm', 'false']);
+        const first = await openViewer(browser, server, source, 'idle');
+        await first.context.close();
+      }
       for (let i = 0; i < idleOpens; i++) {
         await untilIdle(server);
         await sleep(Math.random() * 500);
@@ -286,7 +302,7 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
     'The shipped viewer `/` opened in a fresh headless-Chromium context (nothing cached), server defaults (1280×720, 30 fps, H.264 + Opus as the viewer asks),',
     '`--source virtual` (Xvfb + xterm, the default) and `--source test`. **Total** = navigation start → first video frame with a size presented',
     '(requestVideoFrameCallback). _cold_: the first viewer of a server started 2 s before (one server per open); _idle_: the first viewer',
-    'after the encoders stopped for lack of viewers (5 s linger); _warm_: another viewer of the viewer page watches throughout.',
+    'after the encoders stopped for lack of viewers (a server with `--keep-warm false`, 5 s linger); _warm_: another viewer of the viewer page watches throughout.',
     `Load average (1 min) during the opens: ${num(Math.min(...loads), 1)}–${num(Math.max(...loads), 1)} on this shared machine.`,
     '',
     '| source | open | n | total p50 ms | p90 | min–max | goal p50 < ms |',
@@ -311,7 +327,7 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
   const stepsChart = barChart({
     title: 'Page open: median duration of each step',
     yLabel: 'ms',
-    categories: ['HTML', 'script', 'WS open', 'welcome', 'req-offer', 'offer', 'answer', 'ICE', 'DTLS', 'packet', 'keyframe', 'shown'],
+    categories: ['HTML', 'new WS', 'WS open', 'req-offer', 'offer', 'answer', 'ICE', 'DTLS', 'packet', 'keyframe', 'shown'],
     series: runs.map((r) => ({ label: label(r), values: CHAIN.map(({ step }) => r.steps[step] ?? null) })),
     digits: 0,
   });

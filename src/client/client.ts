@@ -47,6 +47,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
         this.peer.close();
       },
       dropped: (m) => this.rejectRequest(m.message_id, new StreamgateError('DISCONNECTED', `The ${m.type} was dropped from the full offline queue.`, 'client')),
+      helloSent: (fresh) => this.streamRequest.askWithHello(fresh),
     });
     this.streamRequest = new StreamRequest(this.context, this.signaling);
     this.peer = new ReceivingPeer(this.context, this.signaling, {

@@ -28,6 +28,8 @@ export interface SignalingHooks {
   ended(): void;
   /** `message` fell out of the full offline queue. */
   dropped(message: OutgoingMessage): void;
+  /** A `hello` just left; `fresh` when it opens a new session (no resume), whose welcome nothing can change. */
+  helloSent(fresh: boolean): void;
 }
 
 const WS_OPEN = 1;
@@ -201,6 +203,7 @@ export class SignalingChannel implements PingTransport {
     ws.onopen = () => {
       if (this.ws !== ws) return;
       this.sendNow('hello', helloData(this.context.options.clientInfo, this.resume, this.context.options.capabilities));
+      this.hooks.helloSent(this.resume === null);
     };
     ws.onmessage = (ev: { data: unknown }) => {
       if (this.ws !== ws) return;

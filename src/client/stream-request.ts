@@ -29,6 +29,8 @@ export class StreamRequest {
   private readonly waiters = new PendingRequests<void, { id: string }>();
   /** Whether the current request was already asked again after a refused offer (once per request and per answered offer). */
   private retriedRefusal = false;
+  /** Asked for right behind this connection's hello: the welcome's renew() need not ask again. */
+  private askedWithHello = false;
 
   constructor(
     private readonly context: ClientContext,
@@ -43,6 +45,8 @@ export class StreamRequest {
       codecPreferences: codecPreferences ?? this.wanted?.codecPreferences ?? options.codecPreferences,
     };
     this.retriedRefusal = false;
+    // Asked again after the welcome, with these constraints, even if the hello already carried a request.
+    if (!this.signaling.registered) this.askedWithHello = false;
     const id = this.signaling.registered ? this.send() : 'pending';
     return this.waiters.wait({ id }, { ms: options.requestTimeoutMs, what: 'offer' });
   }
@@ -52,8 +56,23 @@ export class StreamRequest {
     this.wanted = null;
   }
 
+  /**
+   * A new session's hello just left: when the stream is wanted, asks now rather than after the welcome, one round
+   * trip sooner (the server handles a connection's messages in order, so the session exists by then). A resumed
+   * session waits for its welcome, which says whether the old peer connection lives on.
+   */
+  askWithHello(fresh: boolean): void {
+    this.askedWithHello = fresh && this.wanted !== null;
+    if (this.askedWithHello) this.send();
+  }
+
   /** Asks the server again if the stream is wanted and the channel registered; true if asked. */
   renew(): boolean {
+    if (this.askedWithHello) {
+      // The welcome of the hello that carried the request: it is on its way already.
+      this.askedWithHello = false;
+      return true;
+    }
     if (!this.wanted || !this.signaling.registered) return false;
     this.send();
     return true;

@@ -7,6 +7,7 @@ import type { StreamSpec } from './pipeline-description.js';
 import { StreamPipeline, type PipelineOptions, type PipelineStats, type StreamSubscriber } from './stream-pipeline.js';
 import { MediaError, type MediaService, type MediaSettings, type SourceSpec, type VideoCodec } from './types.js';
 import { WeriftViewer, type ViewerHost } from './werift-viewer.js';
+import { warmWerift } from './werift-warmup.js';
 import { WhepViewer } from './whep-viewer.js';
 
 const log = logger('media.service');
@@ -84,6 +85,8 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
         'no video encoder: GStreamer or its plugins are not installed, and every viewer will be refused; install them with `npm run setup` or `sudo apt-get install gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly`',
       );
     }
+    // Not awaited: the start need not wait, and a viewer that comes sooner shares the certificate being made.
+    warmWerift(settings.iceAddresses).catch((err: unknown) => log.warn({ err }, 'warming up werift failed'));
     return new GstreamerMediaService(settings, capabilities, options);
   }
 

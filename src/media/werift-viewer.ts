@@ -17,6 +17,7 @@ import type { RungName } from './congestion/ladder-policy.js';
 import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates.js';
 import { peerIceConfig } from './ice-config.js';
 import { closePeerConnection, resumeRestartedIce, withoutDefaultStun } from './peer-connection-lifecycle.js';
+import { dtlsReadyWatcher } from './dtls-ready.js';
 import { changeEncoder, newLeg, release, type Encoding, type MediaLeg } from './media-leg.js';
 import { attachAtKeyframe } from './rung-switch.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
@@ -94,6 +95,12 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private offerGeneration = 0;
   private readonly statsCollector = new ViewerStatsCollector();
   private readonly observedTransports = new WeakSet<object>();
+  /** Set when DTLS came up: the first keyframe was asked for then (dtls-ready.ts), not at `connected`. */
+  private dtlsReady = false;
+  private readonly watchDtls = dtlsReadyWatcher(() => {
+    this.dtlsReady = true;
+    this.legs.video?.pipeline?.requestKeyframe();
+  });
   private closed = false;
   private readonly log: Logger;
   /** Bandwidth estimate and pacing; absent with `--adaptive-bitrate off` (the fixed bitrate of before). */
@@ -162,6 +169,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       this.answerApplied = true;
       this.answeredGeneration = this.offerGeneration;
       resumeRestartedIce(pc, this.log);
+      this.watchDtls(pc);
       for (const leg of [this.legs.video, this.legs.audio]) if (leg) leg.held = false;
       this.followAnsweredCodec(sdp);
       const queued = this.pendingCandidates;
@@ -189,11 +197,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
         return;
       }
       if (this.pendingCandidates.length >= MAX_PENDING_CANDIDATES) {
-        throw new MediaError(
-          'INVALID_MESSAGE',
-          'too many ICE candidates before the answer',
-          `max ${MAX_PENDING_CANDIDATES} candidates before the answer`,
-        );
+        throw new MediaError('INVALID_MESSAGE', 'too many ICE candidates before the answer', `max ${MAX_PENDING_CANDIDATES} candidates before the answer`);
       }
       this.pendingCandidates.push(candidate);
     });
@@ -255,9 +259,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
         `requested ${request.codecPreferences.join(', ') || 'none'}; available ${this.host.codecs.join(', ') || 'none'}`,
       );
     }
-    if (request.audio && !this.host.audio) {
-      throw new MediaError('MEDIA_UNAVAILABLE', 'audio encoding (Opus) is not available on this server');
-    }
+    if (request.audio && !this.host.audio) throw new MediaError('MEDIA_UNAVAILABLE', 'audio encoding (Opus) is not available on this server');
     const renegotiating = this.pc !== undefined;
     const pc = (this.pc ??= this.createPeerConnection());
     // The offer needs only the transceivers (setLeg adds them before its first await): werift stamps its own SSRC
@@ -295,7 +297,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       this.emit('state', state);
       if (state === 'connected') {
         this.observeTransports(pc);
-        this.legs.video?.pipeline?.requestKeyframe();
+        if (!this.dtlsReady) this.legs.video?.pipeline?.requestKeyframe();
       }
     });
     pc.onIceCandidate.subscribe((candidate) => this.onLocalCandidate(candidate));

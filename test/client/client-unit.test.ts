@@ -6,7 +6,8 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CLIENT_VERSION, StreamgateClient, type StateChange } from '../../src/client/index.js';
+import { RTCPeerConnection as WeriftPeerConnection } from 'werift';
+import { CLIENT_VERSION, StreamgateClient, type PeerConnectionConstructor, type StateChange } from '../../src/client/index.js';
 import { MemorySocket, welcome } from './memory-socket.js';
 
 const clients: StreamgateClient[] = [];
@@ -58,6 +59,24 @@ test("hello names the SDK with package.json's version (in Node it is read from t
   last().open();
   const info = (last().ofType('hello')[0]!.data as { client_info: Record<string, unknown> }).client_info;
   assert.deepEqual({ sdk: info.sdk, sdk_version: info.sdk_version, app: info.app }, { sdk: 'streamgate-client', sdk_version: pkg.version, app: 'unit' });
+});
+
+test('a new session asks for the stream right behind its hello, once; a resumed session asks after its welcome', async () => {
+  // requestOffer() needs a constructor to exist; no offer comes over the memory socket, so none is made.
+  const c = makeClient({ RTCPeerConnection: WeriftPeerConnection as unknown as PeerConnectionConstructor });
+  c.requestOffer().catch(() => {});
+  last().open();
+  assert.deepEqual(last().sent.map((m) => m.type), ['hello', 'request-offer'], 'asked before the welcome (one round trip less)');
+  last().receive(welcome('sess-1', 'tok-1'));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(last().ofType('request-offer').length, 1, 'the welcome does not ask again');
+  last().drop(1006);
+  const s2 = await nextSocket(2);
+  s2.open();
+  assert.deepEqual(s2.sent.map((m) => m.type), ['hello'], 'a resume waits: its welcome says whether the old peer connection lives on');
+  s2.receive(welcome('sess-1', 'tok-2', true));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(s2.sent.map((m) => m.type), ['hello', 'request-offer']);
 });
 
 test('a numeric peer id goes out as a JSON number', async () => {

@@ -2,10 +2,13 @@
  * The viewer when things are not simply fine, in headless Chromium against the real server with its
  * own desktop and an access token (`--source virtual --auth-token`): a wrong or missing token says how
  * to get in, a killed capture worker says the desktop is restarting, and a second viewer watches while
- * the first has control, says who has it and offers to ask for it, and gets it once the first leaves.
+ * the first has control, says who has it and offers to ask for it, and gets it once the first leaves; a
+ * signaling endpoint that cannot be reached when the page opens says so and keeps trying. Elsewhere: the server
+ * lost while watching (viewer.test.ts), a browser that cannot decode the codec (firefox-viewer-default.test.ts).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { descendants } from '../helpers/processes.js';
@@ -85,6 +88,22 @@ test('no token: the page says the server needs one and where it goes', async () 
   try {
     const s = await waitShown(page, 'access refused', (x) => x.state === 'closed' && /Access refused/.test(x.status));
     assert.match(s.status, /this server needs an access token\. Open the link with \?token=…/);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the signaling endpoint unreachable as the page opens: it says it cannot reach the server and keeps trying', async () => {
+  // A port nothing listens on: index.html's early socket fails, likely before the client takes it over.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  const page = await open(`?token=${TOKEN}&ws=${encodeURIComponent(`ws://127.0.0.1:${port}/ws`)}`);
+  try {
+    const s = await waitShown(page, 'cannot reach', (x) => x.state === 'reconnecting' && /^Cannot reach the server · reconnecting/.test(x.status));
+    assert.match(s.curtain, /Cannot reach the server/);
+    await waitShown(page, 'a later attempt', (x) => / \(attempt [2-9]\d*\)…$/.test(x.status), 20_000);
   } finally {
     await page.close();
   }
