@@ -326,13 +326,14 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
         const label = `${profile.name} ${mode.mode}`;
         ctx.log(`networks: ${label}`);
         try {
-          let run = await runOne(ctx, lab, browser, profile, mode);
-          // Not a network figure: the painter or its display died under the machine's load. Once more.
-          if (run.contentLost) {
-            ctx.log(`  content lost (${run.contentLost}): running ${label} again`);
-            retried.push(`${label}: ${run.contentLost}`);
-            run = await runOne(ctx, lab, browser, profile, mode);
+          // Not a network figure: the painter did not start, or it or its display died, under the machine's load. Once more.
+          const first = await runOne(ctx, lab, browser, profile, mode).catch((err: Error) => err);
+          const lost = first instanceof Error ? first.message.split('\n')[0]! : first.contentLost;
+          if (lost) {
+            ctx.log(`  content lost (${lost}): running ${label} again`);
+            retried.push(`${label}: ${lost}`);
           }
+          const run = lost ? await runOne(ctx, lab, browser, profile, mode) : (first as Run);
           const f = figuresOf(run);
           ctx.log(`  g2g p50/p95 ${num(f.glass.p50, 0)}/${num(f.glass.p95, 0)} ms, ${num(f.presentedFps, 1)} fps shown, ${num(f.kbps, 0)} kbit/s, longest still ${num(f.longestStillMs / 1000, 1)} s, load ${num(run.load, 1)}`);
           runs.push(run);
@@ -388,7 +389,7 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
     'Profiles:',
     '',
     ...profiles.map((p) => `- ${p.name}: ${p.description}`),
-    ...(retried.length ? ['', `Run again because the painter's picture was lost mid-run (not a network effect): ${retried.join('; ')}.`] : []),
+    ...(retried.length ? ['', `Run again because the painter's picture was missing (not a network effect): ${retried.join('; ')}.`] : []),
     ...(failures.length ? ['', `Failed: ${failures.join('; ')}`] : []),
   ].join('\n');
   return section(ctx, started, {
