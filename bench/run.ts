@@ -9,7 +9,8 @@
  *   --write / --no-write                   force writing the report (even in quick mode) / never write it
  *   --report                               only re-render BENCHMARKS.md from bench/results.json (after editing bench/notes)
  *
- * Benchmarks: ttff, pageopen, glass, photon, fanout, audience, signaling, encoder, injection, flood, soak, cluster; networks only with --only (root).
+ * Benchmarks: ttff, pageopen, glass, photon, fanout, audience, signaling, encoder, injection, flood, soak, cluster, networks
+ * (networks needs root: without it the section is skipped, and says why).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -26,7 +27,7 @@ import { runFanout } from './benchmarks/fanout.js';
 import { runFlood } from './benchmarks/flood.js';
 import { runGlass } from './benchmarks/glass.js';
 import { runInjection } from './benchmarks/injection.js';
-import { runNetworks } from './benchmarks/networks.js';
+import { networksUnavailable, runNetworks } from './benchmarks/networks.js';
 import { runPageOpen } from './benchmarks/pageopen.js';
 import { runPhoton } from './benchmarks/photon.js';
 import { runSignaling } from './benchmarks/signaling.js';
@@ -46,13 +47,14 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<SectionRe
   flood: runFlood,
   soak: runSoak,
   cluster: runCluster,
+  networks: runNetworks,
 };
 
-/** Benchmarks run only when named with --only: networks needs root (network namespaces). */
-const ON_REQUEST: Record<string, (ctx: BenchContext) => Promise<SectionResult>> = { networks: runNetworks };
+/** Why a benchmark cannot run on this machine (it is then skipped, not failed), or null. */
+const UNAVAILABLE: Record<string, () => string | null> = { networks: networksUnavailable };
 
 /** Bounds the whole run: a wedged benchmark must not hold the machine. */
-const WATCHDOG_MS = { quick: 6 * 60_000, full: 60 * 60_000 };
+const WATCHDOG_MS = { quick: 8 * 60_000, full: 60 * 60_000 };
 
 function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; json: string | null; write: boolean | null } {
   const quick = argv.includes('--quick');
@@ -62,7 +64,7 @@ function parseArgs(argv: string[]): { quick: boolean; only: string[] | null; jso
   const json = j >= 0 ? (argv[j + 1] ?? null) : null;
   const write = argv.includes('--write') ? true : argv.includes('--no-write') ? false : null;
   for (const name of only ?? []) {
-    if (!BENCHMARKS[name] && !ON_REQUEST[name]) throw new Error(`unknown benchmark "${name}"; known: ${[...Object.keys(BENCHMARKS), ...Object.keys(ON_REQUEST)].join(', ')}`);
+    if (!BENCHMARKS[name]) throw new Error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   }
   return { quick, only, json, write };
 }
@@ -98,6 +100,11 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   try {
     for (const name of names) {
+      const unavailable = UNAVAILABLE[name]?.();
+      if (unavailable) {
+        process.stderr.write(`bench: ${name} skipped: ${unavailable}\n`);
+        continue;
+      }
       const t0 = Date.now();
       process.stderr.write(`bench: ${name}\n`);
       // Everything the bench starts (servers, workers, Xvfb, Chromium, generators) descends from this process:
@@ -105,7 +112,7 @@ async function main(): Promise<number> {
       const loadAtStart = loadAverage();
       const at0 = { wall: performance.now(), bench: treeCpuSeconds(process.pid), machine: machineCpuSeconds() };
       try {
-        const r = await (BENCHMARKS[name] ?? ON_REQUEST[name])!(ctx);
+        const r = await BENCHMARKS[name]!(ctx);
         const seconds = (performance.now() - at0.wall) / 1000;
         const bench = ((treeCpuSeconds(process.pid) - at0.bench) / seconds) * 100;
         const machine = ((machineCpuSeconds() - at0.machine) / seconds) * 100;

@@ -9,13 +9,19 @@ import { CLIENT_VERSION } from '../../src/client/index.js';
 import { ROOT } from './paths.js';
 import { descendants, commandLine } from './proc.js';
 
-let bundle: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
 /** The agent and the SDK as one IIFE script, built from the TypeScript sources. */
 export function agentBundle(): Promise<string> {
+  return pageBundle('bench/page/agent.ts');
+}
+
+/** A page script under bench/page as one IIFE script, with what it imports (the SDK, lib/pattern.ts). */
+export function pageBundle(entry: string): Promise<string> {
+  let bundle = bundles.get(entry);
   bundle ??= build({
     absWorkingDir: ROOT,
-    entryPoints: ['bench/page/agent.ts'],
+    entryPoints: [entry],
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -27,6 +33,7 @@ export function agentBundle(): Promise<string> {
     write: false,
     logLevel: 'warning',
   }).then((r) => r.outputFiles[0]!.text);
+  bundles.set(entry, bundle);
   return bundle;
 }
 

@@ -10,6 +10,26 @@
 export const CLOCK = { x: 16, y: 16, cell: 32, bits: 32 } as const;
 export const TARGET = { x: 16, y: 120, width: 320, height: 240 } as const;
 export const TARGET_COLOURS = [0xff0000, 0x0000ff] as const;
+/**
+ * The painter's `--noise`: the picture below the target and right of it, clear of the clock and the
+ * target, repainted tile by tile from random places of a source of random 8×8 blocks (a quarter of a
+ * macroblock: every macroblock holds several shades).
+ */
+export const NOISE = {
+  block: 8,
+  tile: 64,
+  source: { width: 1024, height: 1024 },
+  regions: [
+    { x: 0, y: 400, width: 1280, height: 320 },
+    { x: 360, y: 104, width: 920, height: 296 },
+  ],
+} as const;
+/**
+ * Sixteen greys of medium contrast (72 … 192): at the bitrates of a fast link the encoder spends all it
+ * has on them, on a slow one its quantizer smooths them away first, and the black-and-white clock stays
+ * readable (with full-contrast noise every bitrate below ~2 Mbit/s blurred the clock beyond reading).
+ */
+export const NOISE_COLOURS = Array.from({ length: 16 }, (_, i) => (72 + i * 8) * 0x010101);
 
 /** The cells of row A (`row` 0) and row B (1) as [x, y, w, h] with the bit each one shows. */
 export function clockCells(value: number): { x: number; y: number; size: number; white: boolean }[] {

@@ -28,6 +28,7 @@ export const ORDER: { name: string; heading: string }[] = [
   { name: 'flood', heading: 'Flood: one abuser against everyone else' },
   { name: 'soak', heading: 'Soak: churn, control and a flood over time' },
   { name: 'cluster', heading: 'Cluster: relay cost and desktops per node' },
+  { name: 'networks', heading: 'Real networks: fixed vs adaptive bitrate' },
 ];
 
 function note(name: string): string {
@@ -78,7 +79,7 @@ export function renderReport(results: StoredResults): string {
     out.push(`## ${i + 1}. ${heading}`);
     out.push('');
     if (!s) {
-      out.push('_Not measured in the stored results: run `npm run bench -- --only ' + name + '`._');
+      out.push(`_Not measured in the stored results: run \`npm run bench -- --only ${name}\`${name === 'networks' ? ' as root (it builds network namespaces)' : ''}._`);
       out.push('');
       return;
     }

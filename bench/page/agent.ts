@@ -7,6 +7,7 @@
  */
 import { StreamgateClient } from '../../src/client/index.js';
 import { CLOCK, TARGET, clockDelta, readClock, targetColour } from '../lib/pattern.js';
+import { wall } from './wall-clock.js';
 
 /** One rVFC frame as the bench records it (wall-clock ms). */
 export interface FrameSample {
@@ -45,15 +46,6 @@ declare global {
   }
 }
 
-/** Date.now() − performance.now(), estimated from many readings (Date.now() truncates to whole ms). */
-let wallOffset = -Infinity;
-function sampleOffset(): void {
-  for (let i = 0; i < 5; i++) wallOffset = Math.max(wallOffset, Date.now() - performance.now());
-}
-function wall(perfTime: number): number {
-  return perfTime + wallOffset;
-}
-
 class Agent {
   client: StreamgateClient | null = null;
   video: HTMLVideoElement | null = null;
@@ -64,11 +56,6 @@ class Agent {
   private rawWs: WebSocket | null = null;
   private targetWaiter: { colour: 0 | 1; after: number; resolve: (f: FrameSample) => void } | null = null;
   private url = '';
-
-  constructor() {
-    sampleOffset();
-    setInterval(sampleOffset, 1000);
-  }
 
   private newVideo(): HTMLVideoElement {
     this.video?.remove();

@@ -1,7 +1,7 @@
 /**
  * The benchmark harness must not rot: every benchmark runs in quick mode (tiny sizes; about 4 min in all on
- * the shared 2-core machine) and must produce numbers and charts. No timing is asserted — figures belong in
- * BENCHMARKS.md, not in tests.
+ * the shared 2-core machine, a minute or two more as root, with networks) and must produce numbers and
+ * charts. No timing is asserted — figures belong in BENCHMARKS.md, not in tests.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -20,12 +20,12 @@ interface QuickResults {
 
 const finite = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
-test('every benchmark runs in quick mode and produces figures', { timeout: 450_000 }, async () => {
+test('every benchmark runs in quick mode and produces figures', { timeout: 570_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'streamgate-bench-smoke-'));
   try {
     const json = join(dir, 'quick.json');
     const { stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(process.execPath, [RUN, '--quick', '--json', json], { timeout: 400_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [RUN, '--quick', '--json', json], { timeout: 520_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         if (err && !(err as { code?: unknown }).code) reject(err);
         else resolve({ stdout, stderr });
       });
@@ -35,7 +35,11 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 450_0
     const out = JSON.parse(text) as QuickResults;
     assert.deepEqual(out.failures, [], `benchmarks failed:\n${out.failures.join('\n')}\n--- stderr ---\n${stderr.slice(-4000)}`);
     const byName = new Map(out.results.map((r) => [r.name, r]));
-    assert.deepEqual([...byName.keys()].sort(), ['audience', 'cluster', 'encoder', 'fanout', 'flood', 'glass', 'injection', 'pageopen', 'photon', 'signaling', 'soak', 'ttff']);
+    // networks builds network namespaces: it runs as root and is skipped (with its reason on stderr) otherwise.
+    const root = process.getuid?.() === 0;
+    const expected = ['audience', 'cluster', 'encoder', 'fanout', 'flood', 'glass', 'injection', 'pageopen', 'photon', 'signaling', 'soak', 'ttff', ...(root ? ['networks'] : [])];
+    assert.deepEqual([...byName.keys()].sort(), expected.sort());
+    if (!root) assert.match(stderr, /networks skipped: needs root/);
     for (const r of out.results) {
       assert.ok(r.markdown.includes('|'), `${r.name}: a table`);
       for (const c of r.charts) assert.ok(c.bytes > 200, `${r.name}: chart ${c.file} drawn`);
@@ -63,6 +67,12 @@ test('every benchmark runs in quick mode and produces figures', { timeout: 450_0
     assert.ok(f('soak').samples.length >= 5 && f('soak').samples.every((s: any) => finite(s.rssMiB) && finite(s.fds)), 'soak: sampled throughout');
     assert.ok(finite(f('soak').slopesPerMinute.rssMiB), 'soak: slopes stated');
     assert.ok(f('cluster').relay.relayed.n > 0 && finite(f('cluster').relay.ratio), 'cluster: direct and relayed round trips measured');
+    if (root) {
+      const runs = f('networks').runs as any[];
+      assert.deepEqual(runs.map((r) => `${r.profile} ${r.mode}`), ['lan fixed', 'lan adaptive', 'mobile fixed', 'mobile adaptive'], 'networks: both bitrates on both profiles');
+      assert.ok(runs.every((r) => finite(r.kbps) && finite(r.decodedFps)), 'networks: counters read');
+      assert.ok(runs.filter((r) => r.profile === 'lan').every((r) => r.glass.n > 0), 'networks: the clock read back on lan');
+    }
     assert.ok(f('cluster').desktops.length === 2 && f('cluster').desktops.every((s: any) => finite(s.cpuPerDesktop) && s.rssPerDesktopMiB > 0), 'cluster: desktops per node measured');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -48,6 +48,11 @@ export class LabViewer {
     return new LabViewer(page);
   }
 
+  /** Date.now() in the page when watching started: where the samples' atMs count from. */
+  startedWallMs(): Promise<number> {
+    return this.page.evaluate(() => window.netlab.startedWallMs);
+  }
+
   samples(): Promise<VideoCounters[]> {
     return this.page.evaluate(() => window.netlab.samples);
   }

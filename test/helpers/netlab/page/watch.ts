@@ -76,6 +76,8 @@ class Watcher {
   private client: StreamgateClient | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private started = 0;
+  /** Date.now() when watch() started: samples' atMs on the wall clock (for comparing with other clocks). */
+  startedWallMs = 0;
   readonly samples: VideoCounters[] = [];
 
   /** Connects, asks for video, and records counters every second from now on. */
@@ -88,6 +90,7 @@ class Watcher {
     const rtcConfig: RTCConfiguration = options.relayOnly ? { iceTransportPolicy: 'relay' } : {};
     this.client = new StreamgateClient({ url, peerId: 'netlab', video, autoReconnect: false, requestTimeoutMs: 30_000, logger: null, rtcConfig });
     this.started = performance.now();
+    this.startedWallMs = Date.now();
     this.timer = setInterval(() => void this.sample(), 1000);
     await this.client.connect();
     await this.client.requestOffer({ video: true, audio: false }, [options.codec]);
