@@ -34,6 +34,15 @@ test('after a 5 → 0.8 Mbit/s drop the rate is under the link and the queue sho
   assert.ok(recovered.atMs - 30_000 <= 10_000, `back at full ${(recovered.atMs - 30_000) / 1000} s after the link returned`);
 });
 
+test('after 30 s on 1 Mbit/s the link opening to 5 Mbit/s is found within 6 s', () => {
+  // The lab's adaptive-bitrate test: narrow, then 5 Mbit/s. Once past the old congestion and 2 s without a
+  // decrease, growth doubles to 40 %/s (7.4 s at 20 %/s throughout).
+  const samples = simulate({ durationMs: 45_000, linkBps: (atMs) => (atMs < 30_000 ? 1_000_000 : 5_000_000), queueLimitMs: 100, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const recovered = samples.find((s) => s.atMs >= 30_000 && s.encoderBps >= CEILING * 0.99);
+  assert.ok(recovered, 'the encoder gets back to the ceiling');
+  assert.ok(recovered.atMs - 30_000 <= 6000, `back at full ${(recovered.atMs - 30_000) / 1000} s after the link opened`);
+});
+
 test("a join's keyframe burst is not read as congestion", () => {
   // A 15-frame keyframe, unpaced, into a link that carries the steady rate with little to spare: a 350 ms queue.
   const samples = simulate({ durationMs: 6000, linkBps: () => 3_000_000, ceilingBps: CEILING, keyframeScale: 15, queueLimitMs: 1000 });
