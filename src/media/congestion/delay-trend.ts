@@ -14,7 +14,8 @@ export type BandwidthUsage = 'normal' | 'overusing' | 'underusing';
  * late by as long, and nothing else is stamped meanwhile. The network lab showed the signature every time a
  * delay spike cut the estimate: a group arriving 110–410 ms "late", followed by a send gap just as long
  * (sd 7 ms, ad 164 ms, then sd 187 ms). A group whose delay jump the send gap after it could explain is not
- * measured: jumps of over `STALL_JUMP_MS`, within `STALL_SLACK_MS` of that gap.
+ * measured: jumps of over `STALL_JUMP_MS`, within `STALL_SLACK_MS` of that gap, when the gap is at least twice
+ * the group's own send delta (a stream at a low frame rate, whose every gap is long, keeps its groups).
  */
 const STALL_JUMP_MS = 10;
 const STALL_SLACK_MS = 5;
@@ -44,7 +45,7 @@ const THRESHOLD_SPIKE_MS = 15;
 const QUEUE_PRESENT_MS = 5;
 const QUEUE_RISE_GROUPS = 3;
 /**
- * A standing queue: the lowest delay of the last `RECENT_MS` above the lowest of the last `BASE_MS`. The trend
+ * A standing queue: the lowest delay of the last `STANDING_RECENT_MS` above the lowest of the last `BASE_MS`. The trend
  * sees a queue grow, not one that is already full: the join fills it while delay is not yet believed, and a
  * full drop-tail queue has flat delay and a few per cent loss, which neither the trend nor GCC's loss rule
  * (hold between 2 and 10 %) reacts to. The lowest over a second, not the latest, so that jitter and stalls
@@ -99,7 +100,7 @@ export class DelayTrend {
     return recent === undefined || base === undefined ? 0 : recent - base;
   }
 
-  /** Feeds one acknowledged packet, in send order; returns the usage after it. */
+  /** Feeds one acknowledged packet, in arrival order; returns the usage after it. */
   add(packet: SentAndArrived): BandwidthUsage {
     const group = this.current;
     if (!group) {
@@ -117,7 +118,7 @@ export class DelayTrend {
       const arrivalDeltaMs = group.lastArrivalMs - this.previous.lastArrivalMs;
       const jumpMs = arrivalDeltaMs - sendDeltaMs;
       const sendGapMs = packet.sentAtMs - group.lastSentAtMs;
-      if (jumpMs > STALL_JUMP_MS && jumpMs <= sendGapMs + STALL_SLACK_MS) {
+      if (jumpMs > STALL_JUMP_MS && jumpMs <= sendGapMs + STALL_SLACK_MS && sendGapMs >= 2 * sendDeltaMs) {
         // The sender stopped right after stamping this group: its packets may have left up to that long after
         // their send time. Skipped; the next group is measured against the one before it.
         this.current = newGroup(packet);
