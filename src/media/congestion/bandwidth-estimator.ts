@@ -1,4 +1,4 @@
-import { DelayTrend, type BandwidthUsage } from './delay-trend.js';
+import { DelayTrend, STANDING_RECENT_MS, type BandwidthUsage } from './delay-trend.js';
 import { LossControl } from './loss-control.js';
 import { RateWindow } from './rate-window.js';
 
@@ -52,12 +52,24 @@ const MAX_DECREASE = 0.5;
  * a returned link fast; without probing, 20 %/s is what brings 0.8 → 2.5 Mbit/s back within ~7 s.
  */
 const INCREASE_PER_SECOND = 0.2;
+/**
+ * Growth once no congestion has been met for a while and none is remembered nearby (the link came back, or
+ * was never found): a stand-in for libwebrtc's probing, which finds a returned link in a few round trips. In
+ * the lab 0.35 → 2.5 Mbit/s took ~12–15 s at 20 %/s; the goal is 10 s.
+ */
+const FAST_INCREASE_PER_SECOND = 0.4;
+const FAST_AFTER_MS = 2000;
 /** Near the rate of the last congestion, growth is about one packet per response time instead. */
 const ADDITIVE_PACKET_BITS = 1200 * 8;
+/** A queue that stays this full (delay-trend.ts, standingQueueMs) is overuse even while its delay is flat. */
+const STANDING_QUEUE_MS = 60;
 /** Never more than this much above what the browser shows it receives: an unproven rate. */
 const MAX_OVER_ACKED = 1.5;
 /** At the end of the start phase, received under this share of what was sent means the path held it back. */
 const HELD_BACK = 0.8;
+/** Loss during the start phase that means the join overflowed the path's queue, once this many packets were reported. */
+const START_LOSS = 0.02;
+const MIN_START_PACKETS = 50;
 /** TWCC counts as the source while a feedback came this recently; otherwise REMB (if any) is used. */
 const TWCC_STALE_MS = 2000;
 /** Sent packets remembered for feedback; TWCC reports within ~100 ms, so this is seconds of video. */
@@ -85,6 +97,8 @@ export class BandwidthEstimator {
   /** The first packet sent or feedback heard: where the start phase begins. */
   private startedAtMs: number | undefined;
   private startPhaseSettled = false;
+  /** Packets reported, and of them lost, during the start phase. */
+  private readonly startLoss = { lost: 0, total: 0 };
   private lastTwccAtMs = -Infinity;
   private lastUpdateMs: number | undefined;
   private lastDecreaseMs = -Infinity;
@@ -110,6 +124,7 @@ export class BandwidthEstimator {
     const now = this.options.now();
     let lost = 0;
     let total = 0;
+    const arrived: { sentAtMs: number; receivedAtMs: number }[] = [];
     for (const result of results) {
       const packet = this.sent.get(result.seq);
       if (!packet || packet.outcome === 'acked') continue;
@@ -120,17 +135,29 @@ export class BandwidthEstimator {
         total++;
         continue;
       }
-      // One reported missing before and received now was late; its loss stays counted (it cost a NACK).
+      this.acked.add(result.receivedAtMs, packet.sizeBytes);
+      // One reported missing before and received now was late; its loss stays counted (it cost a NACK). It is
+      // most likely werift's retransmission, which carries the original transport-wide number: its send time
+      // is not the one we have, and fed to the delay side it read as a queue of one RTT (the lab's dsl link,
+      // 0.2 % loss, cut the estimate from 4.3 to 2.2 Mbit/s on one such packet).
+      if (packet.outcome !== 'lost') arrived.push({ sentAtMs: packet.sentAtMs, receivedAtMs: result.receivedAtMs });
       if (packet.outcome !== 'lost') total++;
       packet.outcome = 'acked';
-      this.acked.add(result.receivedAtMs, packet.sizeBytes);
-      this.delay.add({ sentAtMs: packet.sentAtMs, receivedAtMs: result.receivedAtMs });
     }
+    // In arrival order, as libwebrtc feeds its delay estimator: a packet that arrives after packets sent later
+    // (reordered, or retransmitted under its first number before the browser reported it missing) then has a
+    // send time before its group's and is skipped, instead of reading as a one-off jump in delay.
+    arrived.sort((a, b) => a.receivedAtMs - b.receivedAtMs);
+    for (const packet of arrived) this.delay.add(packet);
     if (total === 0) return;
+    if (!this.startPhaseSettled) {
+      this.startLoss.lost += lost;
+      this.startLoss.total += total;
+    }
     this.lastTwccAtMs = now;
     this.loss.report(now, lost, total);
     this.updateDelayBased(now);
-    this.loss.step(now, this.delayBps);
+    this.loss.step(now, this.lossBounds(this.delayBps));
     this.emit();
   }
 
@@ -145,7 +172,7 @@ export class BandwidthEstimator {
     if (lower && this.inStartPhase(now, 'remb') && this.reportedLoss < 0.02) return;
     this.rembBps = bps;
     // Without TWCC the loss controller steps with each REMB (~5/s), not only with each receiver report (~1/s).
-    if (this.source(now) === 'remb') this.loss.step(now, bps);
+    if (this.source(now) === 'remb') this.loss.step(now, this.lossBounds(bps));
     this.emit();
   }
 
@@ -160,7 +187,7 @@ export class BandwidthEstimator {
     if (this.source(now) === 'twcc') return;
     const scale = 1000;
     this.loss.report(now, Math.round(this.reportedLoss * scale), scale);
-    this.loss.step(now, this.rembBps ?? this.delayBps);
+    this.loss.step(now, this.lossBounds(this.rembBps ?? this.delayBps));
     this.emit();
   }
 
@@ -196,6 +223,13 @@ export class BandwidthEstimator {
     return now - this.startedAtMs < length;
   }
 
+  /** The loss side stays under `ceilingBps`; a decrease never goes below what the path is seen to deliver. */
+  private lossBounds(ceilingBps: number): { ceilingBps: number; floorBps: number; rttMs: number | null } {
+    const ackedBps = this.acked.bps();
+    const floorBps = Math.max(this.options.minBps, ackedBps === null ? 0 : BACKOFF * ackedBps);
+    return { ceilingBps, floorBps, rttMs: this.rttMs };
+  }
+
   private updateDelayBased(now: number): void {
     const usage = this.delay.state.usage;
     const ackedBps = this.acked.bps();
@@ -204,16 +238,30 @@ export class BandwidthEstimator {
     if (this.inStartPhase(now, 'twcc')) return;
     if (!this.startPhaseSettled) {
       this.startPhaseSettled = true;
-      // The start rate was a guess: keep it only as far as the browser's receiving backs it up — when the
-      // path held back what was sent. A sender that simply sent little (an encoder still starting, five
-      // viewers joining a loaded machine at once) proves nothing about the path, and was cut to the minimum.
+      // The start rate was a guess. When the path held back what was sent, or the join overflowed its queue
+      // (loss), what the browser received is the path's rate and the queue the join filled is still full:
+      // back off under it as a decrease would, so that it drains. Left full (the lab's narrow link, cut to
+      // 1.5 × received instead), it has flat delay and 2–10 % loss, which neither side reacts to, and the
+      // delay side never sees the empty queue it measures a standing one from. A sender that simply sent
+      // little (an encoder still starting, five viewers joining a loaded machine at once) proves nothing
+      // about the path, and was cut to the minimum.
       const sentBps = this.sentRate.bps(now);
-      const heldBack = sentBps !== null && ackedBps !== null && ackedBps < HELD_BACK * sentBps;
-      if (heldBack) this.delayBps = Math.min(this.delayBps, MAX_OVER_ACKED * ackedBps);
+      const overflowed = this.startLoss.total >= MIN_START_PACKETS && this.startLoss.lost >= START_LOSS * this.startLoss.total;
+      const heldBack = ackedBps !== null && (overflowed || (sentBps !== null && ackedBps < HELD_BACK * sentBps));
+      if (heldBack) {
+        this.delayBps = Math.min(this.delayBps, BACKOFF * ackedBps);
+        this.lastDecreaseMs = now;
+        this.learnCapacity(ackedBps);
+      }
     }
-    if (usage === 'overusing') this.decrease(now, ackedBps);
-    else if (usage === 'normal') this.increase(elapsedMs, ackedBps);
+    if (usage === 'overusing' || this.standingQueue(now)) this.decrease(now, ackedBps);
+    else if (usage === 'normal') this.increase(now, elapsedMs, ackedBps);
     this.delayBps = Math.min(Math.max(this.delayBps, this.options.minBps), this.options.maxBps);
+  }
+
+  /** A queue that stays full; after a decrease, only once the measure no longer covers the time before it. */
+  private standingQueue(now: number): boolean {
+    return this.delay.standingQueueMs >= STANDING_QUEUE_MS && now - this.lastDecreaseMs >= STANDING_RECENT_MS + (this.rttMs ?? 0);
   }
 
   private decrease(now: number, ackedBps: number | null): void {
@@ -229,8 +277,9 @@ export class BandwidthEstimator {
     if (ackedBps !== null) this.learnCapacity(ackedBps);
   }
 
-  private increase(elapsedMs: number, ackedBps: number | null): void {
-    let next = this.delayBps * (1 + INCREASE_PER_SECOND) ** (elapsedMs / 1000);
+  private increase(now: number, elapsedMs: number, ackedBps: number | null): void {
+    const fast = this.capacity === undefined && now - this.lastDecreaseMs >= FAST_AFTER_MS;
+    let next = this.delayBps * (1 + (fast ? FAST_INCREASE_PER_SECOND : INCREASE_PER_SECOND)) ** (elapsedMs / 1000);
     if (this.capacity) {
       const band = capacityBand(this.capacity);
       if (this.delayBps > this.capacity.meanBps + band) {

@@ -34,6 +34,15 @@ test('after a 5 → 0.8 Mbit/s drop the rate is under the link and the queue sho
   assert.ok(recovered.atMs - 30_000 <= 10_000, `back at full ${(recovered.atMs - 30_000) / 1000} s after the link returned`);
 });
 
+test('after 30 s on 1 Mbit/s the link opening to 5 Mbit/s is found within 6 s', () => {
+  // The lab's adaptive-bitrate test: narrow, then 5 Mbit/s. Once past the old congestion and 2 s without a
+  // decrease, growth doubles to 40 %/s (7.4 s at 20 %/s throughout).
+  const samples = simulate({ durationMs: 45_000, linkBps: (atMs) => (atMs < 30_000 ? 1_000_000 : 5_000_000), queueLimitMs: 100, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const recovered = samples.find((s) => s.atMs >= 30_000 && s.encoderBps >= CEILING * 0.99);
+  assert.ok(recovered, 'the encoder gets back to the ceiling');
+  assert.ok(recovered.atMs - 30_000 <= 6000, `back at full ${(recovered.atMs - 30_000) / 1000} s after the link opened`);
+});
+
 test("a join's keyframe burst is not read as congestion", () => {
   // A 15-frame keyframe, unpaced, into a link that carries the steady rate with little to spare: a 350 ms queue.
   const samples = simulate({ durationMs: 6000, linkBps: () => 3_000_000, ceilingBps: CEILING, keyframeScale: 15, queueLimitMs: 1000 });
@@ -51,6 +60,40 @@ test('heavy loss pulls the estimate down; the random 2 % loss of a mobile link d
   const settled = between(mobile, 10_000, 30_000).map((s) => s.encoderBps);
   const mean = settled.reduce((a, b) => a + b, 0) / settled.length;
   assert.ok(mean > 900_000 && mean < 1_500_000, `mobile: mean encoder rate ${mbps(mean)}`);
+});
+
+test("werift's retransmissions, which keep their first transport-wide number, do not read as queueing", () => {
+  // The lab's dsl link: 30 ms RTT, loss repaired by NACK one round trip later, plenty of room above the ceiling.
+  const samples = simulate({ durationMs: 30_000, linkBps: () => 8_000_000, oneWayMs: 15, loss: 0.005, retransmitAfterMs: 35, queueLimitMs: 50, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const lowest = Math.min(...between(samples, 3000, 30_000).map((s) => s.encoderBps));
+  assert.ok(lowest >= CEILING * 0.99, `the encoder stays at the ceiling (lowest ${mbps(lowest)})`);
+});
+
+test("a loaded host's jitter does not drive the estimate down", () => {
+  // A sender descheduled for 150 ms every 1.1 s, whose last packets stamped before each stall leave at its
+  // end, and a receiver (or the lab's bridge) that stalls for 80 ms every 1.3 s and then stamps what arrived
+  // meanwhile in one burst, as seen in the network lab at load 25–50.
+  const host = { senderStalls: { everyMs: 1100, forMs: 150 }, receiverStalls: { everyMs: 1300, forMs: 80 } };
+  const roomy = simulate({ durationMs: 30_000, linkBps: () => 5_000_000, ...host, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const encoder = between(roomy, 3000, 30_000).map((s) => s.encoderBps);
+  assert.ok(percentile(encoder, 10) >= CEILING * 0.95, `5 Mbit/s: p10 encoder ${mbps(percentile(encoder, 10))}`);
+
+  // On 1 Mbit/s the burst each sender stall releases overflows the 100 ms queue: real loss, so less than the
+  // 0.87 Mbit/s of a quiet host, but no collapse.
+  const narrow = simulate({ durationMs: 30_000, linkBps: () => 1_000_000, ...host, queueLimitMs: 100, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const settled = between(narrow, 10_000, 30_000);
+  const mean = settled.reduce((sum, s) => sum + s.encoderBps, 0) / settled.length;
+  assert.ok(mean > 500_000 && mean < 1_000_000, `1 Mbit/s: mean encoder rate ${mbps(mean)}`);
+});
+
+test('a join far above the link is answered once, not once per step of the same lost second', () => {
+  // The lab's narrow link under a join at the 2.5 Mbit/s ceiling, with an encoder slow to follow: most of
+  // what is sent is lost for a second or two.
+  const samples = simulate({ durationMs: 10_000, linkBps: () => 1_000_000, queueLimitMs: 100, ceilingBps: CEILING, keyframeScale: 6, encoderLagMs: 1500 });
+  const lowest = Math.min(...between(samples, 1000, 10_000).map((s) => s.estimateBps));
+  assert.ok(lowest >= 400_000, `the estimate stays near what the link delivers (lowest ${mbps(lowest)})`);
+  const late = between(samples, 6000, 10_000).map((s) => s.encoderBps);
+  assert.ok(Math.min(...late) >= 600_000, `and is back near the link within 6 s (lowest ${mbps(Math.min(...late))})`);
 });
 
 test('without TWCC, REMB drives the estimate, and its dip right after the join is ignored unless there is loss', () => {

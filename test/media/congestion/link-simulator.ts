@@ -23,9 +23,30 @@ export interface LinkScenario {
   /** The first frame is this many times an average frame (the join's keyframe). */
   keyframeScale?: number;
   paced?: boolean;
+  /**
+   * The encoder follows the estimate this late: the server sets bitrates on a 250 ms tick and a real encoder
+   * takes a while to change its output (in the lab a join on 1 Mbit/s still sent ~3.9 Mbit/s 2 s in).
+   */
+  encoderLagMs?: number;
   estimator?: Partial<EstimatorOptions>;
   /** Another estimator to drive instead of ours (to measure werift's against the same link). */
   makeEstimator?(now: () => number, initialBps: number): SimulatedEstimator;
+  /**
+   * Lost packets still arrive this much later, under their first transport-wide number: werift's NACK
+   * retransmission re-sends the cached packet with its original extension (docs/rate-control.md).
+   */
+  retransmitAfterMs?: number;
+  /**
+   * A loaded sender, descheduled for `forMs` every `everyMs`: nothing is stamped meanwhile, and what was
+   * stamped in the last few ms before the stall enters the link only at its end (werift is handed the packet
+   * and the datagram leaves later in the same turn of the event loop), as the network lab showed.
+   */
+  senderStalls?: { everyMs: number; forMs: number };
+  /**
+   * A loaded receiver (or the lab's user-space bridge) descheduled for `forMs` every `everyMs`: what arrives
+   * meanwhile is stamped together when it runs again.
+   */
+  receiverStalls?: { everyMs: number; forMs: number };
   /** Seed of the loss and jitter draws: a run repeats exactly. */
   seed?: number;
 }
@@ -46,6 +67,7 @@ export interface Sample {
 const FRAME_MS = 1000 / 30;
 const PACKET_BYTES = 1200;
 const FEEDBACK_MS = 100;
+const STAMPED_BEFORE_STALL_MS = 3;
 /** The encoder runs at this share of the estimate: audio and RTCP use the rest. */
 const ENCODER_SHARE = 0.85;
 
@@ -89,14 +111,42 @@ export function simulate(scenario: LinkScenario): Sample[] {
   let highestReceived = -1;
   let lastArrivalMs = -Infinity;
   let lostSinceReport = 0;
+  const retransmitted: { atMs: number; seq: number }[] = [];
+  const repaired: { seq: number; receivedAtMs: number }[] = [];
+  const stalls = scenario.receiverStalls;
+  /** When the receiver stamps an arrival: at once, or at the end of the stall it fell into. */
+  const stamp = (atMs: number): number => {
+    if (!stalls) return atMs;
+    const intoPeriod = atMs % stalls.everyMs;
+    return intoPeriod < stalls.forMs ? atMs - intoPeriod + stalls.forMs : atMs;
+  };
   let packetsSinceReport = 0;
 
-  const transmit = (packet: InFlight): void => {
-    estimator.onPacketSent(packet.seq & 0xffff, packet.bytes, now);
+  const held: InFlight[] = [];
+  const sender = scenario.senderStalls;
+  /** Where `atMs` is in the sender's stall cycle: inside a stall, or about to enter one. */
+  const stallEndsAt = (atMs: number): number | undefined => {
+    if (!sender) return undefined;
+    const untilNext = sender.everyMs - (atMs % sender.everyMs);
+    if (atMs % sender.everyMs < sender.forMs) return atMs - (atMs % sender.everyMs) + sender.forMs;
+    return untilNext <= STAMPED_BEFORE_STALL_MS ? atMs + untilNext + sender.forMs : undefined;
+  };
+  const enter = (packet: InFlight): void => {
     const limitBytes = (scenario.linkBps(now) / 8 / 1000) * queueLimitMs;
     if (queuedBytes + packet.bytes > limitBytes) return; // tail drop
     queue.push(packet);
     queuedBytes += packet.bytes;
+  };
+  const late: { atMs: number; packet: InFlight }[] = [];
+  const transmit = (packet: InFlight): void => {
+    const endsAt = stallEndsAt(now);
+    if (endsAt !== undefined && now % sender!.everyMs < sender!.forMs) {
+      held.push(packet); // descheduled: sent (and stamped) when it runs again
+      return;
+    }
+    estimator.onPacketSent(packet.seq & 0xffff, packet.bytes, now);
+    if (endsAt === undefined && late.length === 0) enter(packet);
+    else late.push({ atMs: endsAt ?? now, packet });
   };
   const pacer = new Pacer<InFlight>(scenario.ceilingBps, transmit, clock);
   let encoderBps = scenario.ceilingBps;
@@ -104,8 +154,11 @@ export function simulate(scenario: LinkScenario): Sample[] {
   let frames = 0;
   const samples: Sample[] = [];
 
+  const estimates: number[] = [];
   for (now = 0; now < scenario.durationMs; now++) {
-    encoderBps = Math.min(scenario.ceilingBps, estimator.estimate().bps * ENCODER_SHARE);
+    estimates.push(estimator.estimate().bps);
+    const followed = estimates[Math.max(0, now - (scenario.encoderLagMs ?? 0))]!;
+    encoderBps = Math.min(scenario.ceilingBps, followed * ENCODER_SHARE);
     pacer.setTargetBitrate(encoderBps);
     if (now >= nextFrameAt) {
       const scale = frames === 0 ? (scenario.keyframeScale ?? 1) : 1;
@@ -119,6 +172,9 @@ export function simulate(scenario: LinkScenario): Sample[] {
       frames++;
       nextFrameAt += FRAME_MS;
     }
+    // Packets leave in order: one that leaves late holds back those behind it.
+    while (late.length > 0 && late[0]!.atMs <= now) enter(late.shift()!.packet);
+    if (held.length > 0 && stallEndsAt(now) === undefined) for (const packet of held.splice(0)) transmit(packet);
     for (const timer of timers.filter((t) => t.atMs <= now)) {
       timers.splice(timers.indexOf(timer), 1);
       if (!timer.cancelled) timer.callback();
@@ -132,21 +188,31 @@ export function simulate(scenario: LinkScenario): Sample[] {
       packetsSinceReport++;
       if (random() < (scenario.loss ?? 0)) {
         lostSinceReport++;
+        if (scenario.retransmitAfterMs !== undefined) {
+          retransmitted.push({ atMs: now + oneWayMs + scenario.retransmitAfterMs, seq: packet.seq });
+        }
         continue;
       }
       const jitterMs = (scenario.jitterMs ?? 0) * (2 * random() - 1);
       lastArrivalMs = Math.max(now + oneWayMs + jitterMs, lastArrivalMs);
       arrivals.push({ atMs: lastArrivalMs, seq: packet.seq });
     }
+    while (retransmitted.length > 0 && retransmitted[0]!.atMs <= now) {
+      const arrival = retransmitted.shift()!;
+      // Chromium reports a packet that arrives after a feedback called it missing again, as received (its
+      // feedback window moves back to it); one repaired before that is simply received late.
+      if (arrival.seq <= reportedUpTo) repaired.push({ seq: arrival.seq, receivedAtMs: stamp(now) });
+      else received.set(arrival.seq, stamp(now));
+    }
     if (queue.length === 0) serviceBytes = 0;
 
     while (arrivals.length > 0 && arrivals[0]!.atMs <= now) {
       const arrival = arrivals.shift()!;
-      received.set(arrival.seq, arrival.atMs);
+      received.set(arrival.seq, stamp(arrival.atMs));
       highestReceived = Math.max(highestReceived, arrival.seq);
     }
     if (now % FEEDBACK_MS === 0 && highestReceived > reportedUpTo) {
-      const results: { seq: number; receivedAtMs: number | null }[] = [];
+      const results: { seq: number; receivedAtMs: number | null }[] = repaired.splice(0).map((r) => ({ seq: r.seq & 0xffff, receivedAtMs: r.receivedAtMs }));
       for (let seq = reportedUpTo + 1; seq <= highestReceived; seq++) {
         results.push({ seq: seq & 0xffff, receivedAtMs: received.get(seq) ?? null });
         received.delete(seq);
