@@ -291,7 +291,10 @@ export class BandwidthEstimator {
     if (target >= this.delayBps) return;
     this.delayBps = target;
     this.lastDecreaseMs = now;
-    if (ackedBps !== null) this.learnCapacity(ackedBps);
+    // The capacity is learnt from the 500 ms window even under heavy loss: the newest 250 ms is noisier, and
+    // a capacity learnt low let the estimate grow multiplicatively past the link again (the lab's sawtooth).
+    const learntBps = this.acked.bps() ?? ackedBps;
+    if (learntBps !== null) this.learnCapacity(learntBps);
   }
 
   private increase(now: number, elapsedMs: number, ackedBps: number | null): void {
