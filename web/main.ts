@@ -92,6 +92,8 @@ let state: StateChange = { state: 'idle', previous: 'idle' };
 let welcomed = false;
 /** Why this viewer's input does not reach the desktop, or null when it does. */
 let viewOnly: ViewOnly | null = null;
+/** Peers' names (`peer_id`) by session, from `participants`: the bar names the controller as the overlay does. */
+const peerNames = new Map<string, string>();
 let lastError: StreamgateError | null = null;
 /** An error stays in the status line at least this long, even while live (e.g. RATE_LIMITED). */
 const ERROR_SHOWN_MS = 8000;
@@ -102,7 +104,8 @@ let countdown: ReturnType<typeof setInterval> | null = null;
 function render(): void {
   body.dataset.state = state.state;
   const videoSize = video.videoWidth ? ` · ${video.videoWidth}×${video.videoHeight}` : '';
-  let { status, curtain } = describeState(state, { welcomed, videoSize, viewOnly });
+  const named = viewOnly?.why === 'other' ? { ...viewOnly, name: peerNames.get(viewOnly.controller) } : viewOnly;
+  let { status, curtain } = describeState(state, { welcomed, videoSize, viewOnly: named });
   const showError = lastError !== null && state.state !== 'reconnecting' && (state.state !== 'live' || Date.now() < errorUntil);
   body.classList.toggle('has-error', showError || state.state === 'closed');
   if (showError && lastError) {
@@ -150,6 +153,11 @@ client.on('welcome', (m) => {
   if (viewOnly?.why === 'unknown') client.requestControl();
 });
 client.on('control', (m) => setInputEnabled(m.data.input_enabled, m.data.controller_session_id));
+client.on('participants', (m) => {
+  peerNames.clear();
+  for (const p of m.data.participants) if (p.peer_id !== undefined) peerNames.set(p.session_id, String(p.peer_id));
+  render();
+});
 btnControl.addEventListener('click', () => {
   btnControl.blur();
   client.requestControl();

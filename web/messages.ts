@@ -13,8 +13,8 @@ export type ViewOnly =
   | { why: 'role' }
   /** The server takes input from nobody (`--input none`). */
   | { why: 'nobody' }
-  /** Another peer holds control (`--input first`). */
-  | { why: 'other'; controller: string };
+  /** Another peer holds control (`--input first`); `name` is its `peer_id` when the participants list gave one. */
+  | { why: 'other'; controller: string; name?: string };
 
 export interface Line {
   status: string;
@@ -42,7 +42,7 @@ export function describeViewOnly(v: ViewOnly): string {
     case 'nobody':
       return 'view only: this server takes input from nobody';
     case 'other':
-      return `view only: session ${short(v.controller)} has control (it passes to you when they leave or release it)`;
+      return `view only: ${v.name ?? `session ${short(v.controller)}`} has control (it passes to you when they leave or release it)`;
   }
 }
 
