@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Page } from 'puppeteer-core';
+import { brightPixelsBelowTerminal, countWebSocketPointers, helloWithoutCursor } from '../helpers/cursor-probes.js';
 import { launchFirefox, type FirefoxBrowser } from '../helpers/firefox.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { waitUntil } from '../helpers/processes.js';
@@ -91,48 +92,23 @@ test('returning to the page does not read the clipboard: Firefox would ask with 
   assert.equal(await page.evaluate(() => window.streamgate.client.session?.session_config.input_enabled), true, 'the page is in control, so only the browser kept it from reading');
 });
 
-/**
- * Bright pixels of the page's decoded video below the shrunk terminal (y ≥ 100): the black root window, where
- * X's cursor shows by its white outline. All of it, so that a frame with the pointer where it was still counts.
- */
-function brightBelowTerminal(p: Page): Promise<number> {
-  return p.evaluate(() => {
-    const v = document.getElementById('video') as HTMLVideoElement;
-    const canvas = Object.assign(document.createElement('canvas'), { width: v.videoWidth, height: v.videoHeight });
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
-    g.drawImage(v, 0, 0);
-    const d = g.getImageData(0, 100, v.videoWidth, v.videoHeight - 100).data;
-    let bright = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 360) bright++;
-    return bright;
-  });
-}
-
 test('the video has no pointer while the page (drawing the cursor) is its only viewer, and has it while a viewer without `cursor` watches', async () => {
   await page.mouse.move(500, 300);
   const inPicture = () => page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).dataset.cursorInPicture);
   await waitUntil('the page told the picture has no pointer', async () => (await inPicture()) === 'false', 10_000);
-  await waitUntil('a decoded frame without the pointer', async () => (await brightBelowTerminal(page)) <= 2, 10_000).catch(async () => {
-    assert.fail(`the video still shows the pointer: ${await brightBelowTerminal(page)} bright pixels`);
+  await waitUntil('a decoded frame without the pointer', async () => (await page.evaluate(brightPixelsBelowTerminal)) <= 2, 10_000).catch(async () => {
+    assert.fail(`the video still shows the pointer: ${await page.evaluate(brightPixelsBelowTerminal)} bright pixels`);
   });
 
   const plain = await firefox.newPage();
   try {
     // As a client written before the capability (a seed client): its hello leaves `cursor` out.
-    await plain.evaluateOnNewDocument(() => {
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
-        const message = typeof data === 'string' ? (JSON.parse(data) as { type: string; data: { capabilities?: string[] } }) : null;
-        if (message?.type !== 'hello') return send.call(this, data);
-        message.data.capabilities = message.data.capabilities?.filter((c) => c !== 'cursor');
-        return send.call(this, JSON.stringify(message));
-      };
-    });
+    await plain.evaluateOnNewDocument(helloWithoutCursor);
     await plain.setViewport(SIZE);
     await plain.goto(server.url);
     await waitUntil('the page told the picture shows the pointer', async () => (await inPicture()) === 'true', 30_000);
-    await waitUntil('a decoded frame with the pointer', async () => (await brightBelowTerminal(page)) >= 10, 10_000).catch(async () => {
-      assert.fail(`the video shows no pointer with a viewer that needs it: ${await brightBelowTerminal(page)} bright pixels`);
+    await waitUntil('a decoded frame with the pointer', async () => (await page.evaluate(brightPixelsBelowTerminal)) >= 10, 10_000).catch(async () => {
+      assert.fail(`the video shows no pointer with a viewer that needs it: ${await page.evaluate(brightPixelsBelowTerminal)} bright pixels`);
     });
   } finally {
     await plain.close();
@@ -144,18 +120,7 @@ test('another Firefox viewer sees where the controller points, told on the data 
   const watcher = await firefox.newPage();
   try {
     // Counts the `pointer` messages its WebSocket brings: none should, they take the data channel.
-    await watcher.evaluateOnNewDocument(() => {
-      const Native = window.WebSocket;
-      const counts = ((window as unknown as { wsPointers: { n: number } }).wsPointers = { n: 0 });
-      window.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols);
-          this.addEventListener('message', (e) => {
-            if (typeof e.data === 'string' && (JSON.parse(e.data) as { type: string }).type === 'pointer') counts.n++;
-          });
-        }
-      };
-    });
+    await watcher.evaluateOnNewDocument(countWebSocketPointers);
     await watcher.setViewport(SIZE);
     await watcher.goto(server.url);
     await waitUntil('the watcher plays', () => watcher.evaluate(() => (document.getElementById('video') as HTMLVideoElement).videoWidth > 0), 30_000);

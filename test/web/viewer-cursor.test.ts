@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
+import { brightPixelsBelowTerminal, countWebSocketPointers, helloWithoutCursor } from '../helpers/cursor-probes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -28,31 +29,8 @@ let watcher: Page;
  */
 async function openLive(inControl: boolean, init?: 'count-websocket-pointers' | 'without-cursor'): Promise<Page> {
   const page = await browser.newPage({ viewport: SIZE });
-  if (init === 'count-websocket-pointers') {
-    await page.addInitScript(() => {
-      const Native = window.WebSocket;
-      const counts = ((window as unknown as { wsPointers: { n: number } }).wsPointers = { n: 0 });
-      window.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols);
-          this.addEventListener('message', (e) => {
-            if (typeof e.data === 'string' && (JSON.parse(e.data) as { type: string }).type === 'pointer') counts.n++;
-          });
-        }
-      };
-    });
-  }
-  if (init === 'without-cursor') {
-    await page.addInitScript(() => {
-      const send = WebSocket.prototype.send;
-      WebSocket.prototype.send = function (this: WebSocket, data: string | ArrayBufferLike | Blob | ArrayBufferView) {
-        const message = typeof data === 'string' ? (JSON.parse(data) as { type: string; data: { capabilities?: string[] } }) : null;
-        if (message?.type !== 'hello') return send.call(this, data);
-        message.data.capabilities = message.data.capabilities?.filter((c) => c !== 'cursor');
-        return send.call(this, JSON.stringify(message));
-      };
-    });
-  }
+  if (init === 'count-websocket-pointers') await page.addInitScript(countWebSocketPointers);
+  if (init === 'without-cursor') await page.addInitScript(helloWithoutCursor);
   await page.goto(server.url);
   await page.waitForFunction(
     (control) => {
@@ -142,24 +120,6 @@ test("the other viewer sees where the controller points, told on the data channe
   assert.equal(await watcher.evaluate(() => (window as unknown as { wsPointers: { n: number } }).wsPointers.n), 0, 'no pointer came on the WebSocket');
 });
 
-/**
- * Bright pixels in the decoded video below the shrunk xterm (y ≥ 100): that part of the desktop is the black
- * root window, where X's cursor shows by its white outline. The whole part, not the pointer's spot: a frame
- * still showing the pointer where it was before would pass a check of the new spot alone.
- */
-function brightBelowTerminal(page: Page): Promise<number> {
-  return page.evaluate(() => {
-    const v = document.getElementById('video') as HTMLVideoElement;
-    const canvas = Object.assign(document.createElement('canvas'), { width: v.videoWidth, height: v.videoHeight });
-    const g = canvas.getContext('2d', { willReadFrequently: true })!;
-    g.drawImage(v, 0, 0);
-    const d = g.getImageData(0, 100, v.videoWidth, v.videoHeight - 100).data;
-    let bright = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i]! + d[i + 1]! + d[i + 2]! > 360) bright++;
-    return bright;
-  });
-}
-
 /** Waits until the page's cursor says the picture does (or does not) show the pointer, and its decoded frames agree. */
 async function pictureShowsPointer(page: Page, shows: boolean): Promise<number> {
   await page.waitForFunction((want) => (document.getElementById('video') as HTMLVideoElement).dataset.cursorInPicture === String(want), shows, { timeout: 10_000 });
@@ -169,10 +129,10 @@ async function pictureShowsPointer(page: Page, shows: boolean): Promise<number> 
 /** The bright pixels once the decoded frames show the pointer (or not), or after 10 s. */
 async function framesShowPointer(page: Page, shows: boolean): Promise<number> {
   const deadline = Date.now() + 10_000;
-  let bright = await brightBelowTerminal(page);
+  let bright = await page.evaluate(brightPixelsBelowTerminal);
   while ((shows ? bright < 10 : bright > 2) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
-    bright = await brightBelowTerminal(page);
+    bright = await page.evaluate(brightPixelsBelowTerminal);
   }
   return bright;
 }
