@@ -8,8 +8,9 @@ import type { WebSocketConstructor, WebSocketLike } from '../src/client/index.js
 interface EarlySocket {
   url: string;
   socket: WebSocket | null;
-  /** Whether `open` / `close` were dispatched before the client took the socket (its handlers missed them). */
+  /** What was dispatched before the client took the socket (its handlers missed it); `messages` is null once taken. */
   opened: boolean;
+  messages: unknown[] | null;
   closed: { code: number; reason: string } | null;
 }
 
@@ -26,7 +27,7 @@ export function earlySocketUrl(): string | null {
 
 /**
  * The client's WebSocket constructor: the first socket asked for at the early socket's URL is that socket
- * (its missed `open` or `close` replayed to the handlers the client sets), every other one a new WebSocket.
+ * (its missed `open`, messages and `close` replayed to the handlers the client sets), every other one a new WebSocket.
  */
 export function adoptingWebSocket(): WebSocketConstructor {
   let early = window.streamgateEarly;
@@ -38,10 +39,14 @@ export function adoptingWebSocket(): WebSocketConstructor {
       return new WebSocket(url);
     }
     const socket = taken.socket;
-    // The client sets its handlers right after construction: replay after that, as the browser would have.
+    // The client sets its handlers right after construction: replay after that, in the order the browser
+    // dispatched them. Nothing can be dispatched between construction and this microtask (same task).
     queueMicrotask(() => {
+      const missed = taken.messages ?? [];
+      taken.messages = null;
+      if (taken.opened) socket.onopen?.(new Event('open'));
+      for (const data of missed) socket.onmessage?.(new MessageEvent('message', { data }));
       if (taken.closed) socket.onclose?.(new CloseEvent('close', taken.closed));
-      else if (taken.opened) socket.onopen?.(new Event('open'));
     });
     return socket;
   }

@@ -44,9 +44,16 @@ interface Shown {
   inputEnabled: boolean | null;
 }
 
-async function open(query: string): Promise<Page> {
+/** `bundleDelayMs` holds app.js back, as a loaded machine does: index.html's early socket then sees the server's reply first. */
+async function open(query: string, bundleDelayMs = 0): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
+  if (bundleDelayMs > 0) {
+    await page.route('**/app.js*', async (route) => {
+      await new Promise((r) => setTimeout(r, bundleDelayMs));
+      await route.continue();
+    });
+  }
   await page.goto(`${server.url}/${query}`);
   return page;
 }
@@ -72,8 +79,8 @@ async function waitShown(page: Page, what: string, ok: (s: Shown) => boolean, ti
   return last;
 }
 
-test('a wrong token: the page stops and says the token in its address is wrong and how to get the right one', async () => {
-  const page = await open('?token=not-the-token');
+test('a wrong token: the page stops and says the token in its address is wrong and how to get the right one, even when the refusal comes before the bundle runs', async () => {
+  const page = await open('?token=not-the-token', 1500);
   try {
     const s = await waitShown(page, 'access refused', (x) => x.state === 'closed' && /Access refused/.test(x.status));
     assert.match(s.status, /the token in this page's address \(\?token=…\) is wrong\. Ask the server's owner for the right link/);
