@@ -1,4 +1,5 @@
 import type { RTCDtlsTransport, RTCPeerConnection } from 'werift';
+import { answerHelloWithoutCookie } from './dtls-without-cookie.js';
 
 /** More than a browser sends before its first answer (a ClientHello and a few retransmissions). */
 const MAX_EARLY_PACKETS = 8;
@@ -15,7 +16,8 @@ const kept = new WeakSet<RTCDtlsTransport>();
  * before. The browser then waits for its retransmission timer (~50–200 ms) with nothing lost but time
  * (bench/notes/pageopen.md, 2 Dec 2026, "werift drops the first ClientHello"). Call after the offer is made (the
  * transports exist) and before the answer is applied (the browser's checks can start only then). Each transport is
- * kept once, however many offers reuse it; a transport already started is left alone.
+ * kept once, however many offers reuse it; a transport already started is left alone. A DTLS server is also made to
+ * answer the first hello without a cookie round trip (dtls-without-cookie.ts) before the kept packets reach it.
  */
 export function keepEarlyDtls(pc: RTCPeerConnection, onReplayed?: (packets: number) => void): void {
   for (const transport of pc.dtlsTransports) {
@@ -32,10 +34,11 @@ export function keepEarlyDtls(pc: RTCPeerConnection, onReplayed?: (packets: numb
       // start() creates the DTLS socket and its listeners before its first await: the packets go in after that,
       // in the order they came, as if they had arrived now.
       const started = start();
-      const socket = transport.dtls?.transport.socket;
+      const dtls = transport.dtls;
+      if (dtls && transport.role === 'server') answerHelloWithoutCookie(dtls);
       const packets = early.splice(0);
-      if (socket && packets.length > 0) {
-        for (const packet of packets) socket.onData(packet, ['', 0] as const);
+      if (dtls && packets.length > 0) {
+        for (const packet of packets) dtls.transport.socket.onData(packet, ['', 0] as const);
         onReplayed?.(packets.length);
       }
       return started;
