@@ -30,6 +30,7 @@ export async function warmWerift(iceAddresses: string[]): Promise<void> {
         if (state === 'failed') reject(new Error('the loopback warm-up connection failed'));
       });
       timer = setTimeout(() => reject(new Error(`the loopback warm-up did not connect within ${HANDSHAKE_TIMEOUT_MS} ms`)), HANDSHAKE_TIMEOUT_MS);
+      timer.unref();
     });
     const offer = await server.createOffer();
     withoutDefaultStun(server, []);
