@@ -14,7 +14,7 @@ const SERVER_HELLO_FLIGHT = 4;
  * HelloVerifyRequest. The cookie round trip guards a server against spoofed sources (RFC 6347 4.2.1); over ICE the
  * peer's address is verified already by the STUN checks, and browsers' own DTLS servers do not use it. It cost one
  * round trip and more: Chromium answered the HelloVerifyRequest 50–120 ms late on the bench (bench/notes/pageopen.md,
- * 2 Dec 2026). werift has no option for it, so its own path is reused: the cookie werift makes is put into the hello
+ * "Profiled, and the handshake fixed"). werift has no option for it, so its own path is reused: the cookie werift makes is put into the hello
  * it is given (as if the browser had sent it back), the ServerHello gets the handshake's first message number (0,
  * not the 1 it would have after a HelloVerifyRequest), and the transcript keeps the hello the browser really sent.
  * Called on a server socket right after it is created, before any packet reaches it.

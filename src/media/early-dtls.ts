@@ -14,8 +14,8 @@ const kept = new WeakSet<RTCDtlsTransport>();
  * The browser answers and, as soon as one of its ICE checks is answered (werift answers checks at once), sends its
  * ClientHello; werift creates its DTLS socket only after its own checks nominate a pair, and drops what came
  * before. The browser then waits for its retransmission timer (~50–200 ms) with nothing lost but time
- * (bench/notes/pageopen.md, 2 Dec 2026, "werift drops the first ClientHello"). Call after the offer is made (the
- * transports exist) and before the answer is applied (the browser's checks can start only then). Each transport is
+ * (bench/notes/pageopen.md, "Profiled, and the handshake fixed"). Call once the offer is made (the transports exist)
+ * and before it is sent (the browser can check, and say hello, as soon as it has applied it). Each transport is
  * kept once, however many offers reuse it; a transport already started is left alone. A DTLS server is also made to
  * answer the first hello without a cookie round trip (dtls-without-cookie.ts) before the kept packets reach it.
  */
