@@ -18,6 +18,7 @@ import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates
 import { peerIceConfig } from './ice-config.js';
 import { closePeerConnection, resumeRestartedIce, withoutDefaultStun } from './peer-connection-lifecycle.js';
 import { dtlsReadyWatcher } from './dtls-ready.js';
+import { keepEarlyDtls } from './early-dtls.js';
 import { changeEncoder, newLeg, release, type Encoding, type MediaLeg } from './media-leg.js';
 import { attachAtKeyframe } from './rung-switch.js';
 import type { RtpHeaderInfo } from './rtp-inspect.js';
@@ -331,6 +332,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
     // A gathering started after close() binds sockets nothing would ever free.
     if (this.closed) throw new MediaError('NO_ACTIVE_SESSION', 'the media session is closed');
     withoutDefaultStun(pc, this.host.settings.iceServers);
+    keepEarlyDtls(pc, (packets) => this.log.debug({ packets }, 'early DTLS packets handed to the DTLS server'));
     const gathering = pc.setLocalDescription(offer);
     this.gathering = gathering.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
