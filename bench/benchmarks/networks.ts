@@ -6,6 +6,7 @@
  * glass-to-glass, and its noise keeps the encoder spending the whole bitrate it is given. Chromium runs
  * in the browser namespace; every packet crosses the lab's impairment bridge and tbf.
  * Needs root (network namespaces); without it the section is skipped and says why.
+ * To measure one case fast, filter by comma-separated names: NETWORKS_PROFILES=congested NETWORKS_MODES=adaptive.
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
@@ -310,9 +311,16 @@ function targets(runs: Run[]): TargetVerdict[] {
   return out;
 }
 
+/** The items an environment variable (comma-separated names) keeps; all when it is unset. */
+function onlyNamed<T>(items: readonly T[], name: (item: T) => string, variable: string): T[] {
+  const wanted = process.env[variable]?.split(',').map((s) => s.trim()).filter(Boolean);
+  return wanted?.length ? items.filter((item) => wanted.includes(name(item))) : [...items];
+}
+
 export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
   const started = Date.now();
-  const profiles = ctx.quick ? [PROFILES.lan, PROFILES.mobile] : Object.values(PROFILES);
+  const profiles = onlyNamed(ctx.quick ? [PROFILES.lan, PROFILES.mobile] : Object.values(PROFILES), (p) => p.name, 'NETWORKS_PROFILES');
+  const modes = onlyNamed(MODES, (m) => m.mode, 'NETWORKS_MODES');
   const lab = await NetLab.create();
   const runs: Run[] = [];
   const failures: string[] = [];
@@ -322,7 +330,7 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
     browser = await launchLabChromium(lab);
     // Fixed and adaptive back to back on each profile: the machine's load drifts less between the two.
     for (const profile of profiles) {
-      for (const mode of MODES) {
+      for (const mode of modes) {
         const label = `${profile.name} ${mode.mode}`;
         ctx.log(`networks: ${label}`);
         try {

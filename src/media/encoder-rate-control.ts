@@ -11,6 +11,16 @@ const log = logger('media.rate');
 const HELD_BACK_RECEIVED = 0.8;
 /** Lost over this share: the path holds the viewer back (mobile's 2 % random loss does not count). */
 const HELD_BACK_LOSS = 0.05;
+/**
+ * A rung's bitrate falling under this share of its last in one step is a sudden capacity drop: what was in
+ * flight overflowed the bottleneck. Chromium, in the network lab, asked for no keyframe (0 PLIs) and showed
+ * nothing until the next periodic one (GOP 3 s): ~2.5 s without video after the congested profile's drop.
+ * That drop's first cut was to 0.2–0.3 of the last bitrate; the estimator's ordinary cuts near the link's
+ * capacity are 0.58–0.67, and need no keyframe.
+ */
+const SHARP_FALL = 0.5;
+/** After a sharp fall, the keyframe is forced this much later: the queue has drained, and it is at the new rate. */
+const KEYFRAME_AFTER_FALL_MS = 500;
 
 /**
  * Whether the path holds back what is sent to a viewer: it receives clearly less than it is sent, or loses
@@ -51,6 +61,8 @@ export class EncoderRateControl {
   private readonly policies = new Map<VideoCodec, LadderPolicy>();
   /** The bitrate each rung's encoder was last set to, kbit/s. */
   private readonly applied = new Map<string, number>();
+  /** Per rung, when the keyframe after a sharp fall is due. */
+  private readonly keyframeDue = new Map<string, number>();
   /** The rung index each viewer was last placed on, to count moves. */
   private readonly placed = new Map<string, number>();
   readonly moves: RungMoves = { up: 0, down: 0 };
@@ -68,6 +80,7 @@ export class EncoderRateControl {
     const present = new Set(viewers.map((viewer) => viewer.id));
     for (const id of this.placed.keys()) if (!present.has(id)) this.placed.delete(id);
     const ceilingBps = this.ceilingKbps() * 1000;
+    const now = performance.now();
     for (const [codec, members] of byCodec) {
       let policy = this.policies.get(codec);
       if (!policy) this.policies.set(codec, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
@@ -83,8 +96,20 @@ export class EncoderRateControl {
         if (rung.targetBps === null) continue;
         const kbps = Math.round(rung.targetBps / 1000);
         const slot = `${codec}/${rung.name}`;
-        if (this.applied.get(slot) === kbps) continue;
+        const before = this.applied.get(slot);
+        const dueMs = this.keyframeDue.get(slot);
+        if (dueMs !== undefined && now >= dueMs) {
+          this.keyframeDue.delete(slot);
+          log.debug({ codec, rung: rung.name, kbps }, 'keyframe after a sharp fall of the bitrate');
+          this.pipeline(codec, rung.name).then(
+            (pipeline) => pipeline.requestKeyframe(),
+            (err: unknown) => log.warn({ err, codec, rung: rung.name }, 'no encoder for the rung'),
+          );
+        }
+        if (before === kbps) continue;
         this.applied.set(slot, kbps);
+        // The frames in flight were lost at the bottleneck; the decoder needs a keyframe, small at the new rate.
+        if (before !== undefined && kbps < SHARP_FALL * before) this.keyframeDue.set(slot, now + KEYFRAME_AFTER_FALL_MS);
         log.debug({ codec, rung: rung.name, kbps, estimates }, 'encoder bitrate follows its viewers');
         this.pipeline(codec, rung.name).then(
           (pipeline) => pipeline.setBitrate(kbps),

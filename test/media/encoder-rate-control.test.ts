@@ -69,3 +69,31 @@ test('without rung encoders the one encoder follows the slowest viewer and nobod
   assert.ok(last > 600 && last < 1000, `the encoder fits the slow link: ${last} kbit/s`);
   assert.equal(fast.paced.at(-1), last * 1000, 'every viewer is paced at the encoder’s bitrate');
 });
+
+test('a sharp fall of the bitrate is followed by one keyframe at the new rate, 500 ms later', async () => {
+  const events: string[] = [];
+  const control = new EncoderRateControl(
+    () => CEILING_KBPS,
+    () => Promise.resolve({ setBitrate: (kbps: number) => events.push(`bitrate ${kbps}`), requestKeyframe: () => events.push('keyframe') } as unknown as StreamPipeline),
+    false,
+  );
+  let estimateBps = 10_000_000;
+  const viewer = fakeViewer('v', 0);
+  (viewer.control as unknown as { estimator: { estimate: () => object } }).estimator.estimate = () => ({ bps: estimateBps, inStartPhase: false, source: 'remb', lossFraction: 0 });
+  const tick = async (): Promise<void> => {
+    control.tick([viewer]);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  await tick();
+  estimateBps = 2_000_000; // 2500 → ~1.6 Mbit/s: not sharp
+  await tick();
+  estimateBps = 700_000; // → ~0.5 Mbit/s: the link dropped
+  await tick();
+  await tick();
+  assert.ok(!events.includes('keyframe'), `no keyframe at once: ${events.join(', ')}`);
+  await new Promise((resolve) => setTimeout(resolve, 550));
+  await tick();
+  await tick();
+  assert.deepEqual(events.filter((e) => e === 'keyframe'), ['keyframe'], `one keyframe after the sharp fall: ${events.join(', ')}`);
+  assert.match(events.at(-2) ?? '', /^bitrate [45]\d\d$/, 'the rate fell before it');
+});

@@ -75,6 +75,12 @@ const TWCC_STALE_MS = 2000;
 /** Sent packets remembered for feedback; TWCC reports within ~100 ms, so this is seconds of video. */
 const SENT_HISTORY = 4096;
 const ACKED_WINDOW_MS = 500;
+/**
+ * What the browser received over the newest feedback only: under heavy loss the link just got narrower, and
+ * the 500 ms window still holds the time before it (the lab's congested drop: 0.85 × that window cut 2.5
+ * Mbit/s to ~1.5, and the next cut waited a round trip).
+ */
+const RECENT_ACKED_WINDOW_MS = 250;
 const SENT_WINDOW_MS = 1000;
 
 interface SentPacket {
@@ -88,6 +94,7 @@ export class BandwidthEstimator {
   private readonly delay = new DelayTrend();
   private readonly loss: LossControl;
   private readonly acked = new RateWindow(ACKED_WINDOW_MS);
+  private readonly recentAcked = new RateWindow(RECENT_ACKED_WINDOW_MS);
   private readonly sentRate = new RateWindow(SENT_WINDOW_MS);
   private readonly startPhaseMs: number;
   private delayBps: number;
@@ -136,6 +143,7 @@ export class BandwidthEstimator {
         continue;
       }
       this.acked.add(result.receivedAtMs, packet.sizeBytes);
+      this.recentAcked.add(result.receivedAtMs, packet.sizeBytes);
       // One reported missing before and received now was late; its loss stays counted (it cost a NACK). It is
       // most likely werift's retransmission, which carries the original transport-wide number: its send time
       // is not the one we have, and fed to the delay side it read as a queue of one RTT (the lab's dsl link,
@@ -224,15 +232,23 @@ export class BandwidthEstimator {
   }
 
   /** The loss side stays under `ceilingBps`; a decrease never goes below what the path is seen to deliver. */
-  private lossBounds(ceilingBps: number): { ceilingBps: number; floorBps: number; rttMs: number | null } {
-    const ackedBps = this.acked.bps();
+  private lossBounds(ceilingBps: number): { ceilingBps: number; floorBps: number; measured: boolean; rttMs: number | null } {
+    const ackedBps = this.deliveredBps();
     const floorBps = Math.max(this.options.minBps, ackedBps === null ? 0 : BACKOFF * ackedBps);
-    return { ceilingBps, floorBps, rttMs: this.rttMs };
+    return { ceilingBps, floorBps, measured: ackedBps !== null, rttMs: this.rttMs };
+  }
+
+  /** What the path delivers: the newest feedback's rate under heavy loss, when lower (RECENT_ACKED_WINDOW_MS). */
+  private deliveredBps(): number | null {
+    const ackedBps = this.acked.bps();
+    const recentBps = this.recentAcked.bps();
+    if (!this.loss.heavy || ackedBps === null || recentBps === null) return ackedBps;
+    return Math.min(ackedBps, recentBps);
   }
 
   private updateDelayBased(now: number): void {
     const usage = this.delay.state.usage;
-    const ackedBps = this.acked.bps();
+    const ackedBps = this.deliveredBps();
     const elapsedMs = Math.min(now - (this.lastUpdateMs ?? now), 1000);
     this.lastUpdateMs = now;
     if (this.inStartPhase(now, 'twcc')) return;
@@ -270,11 +286,15 @@ export class BandwidthEstimator {
     // At most a halving per decrease: the acknowledged rate of one 500 ms window can read far under the link
     // when the sender is application-limited or the path delivers in bursts (measured in the network lab:
     // windows of 80 to 970 kbit/s on a 1 Mbit/s link), and one such window would cut the estimate to a quarter.
-    const target = Math.max(BACKOFF * (ackedBps ?? this.delayBps), MAX_DECREASE * this.delayBps);
+    const deepest = this.loss.heavy ? 0 : MAX_DECREASE * this.delayBps;
+    const target = Math.max(BACKOFF * (ackedBps ?? this.delayBps), deepest);
     if (target >= this.delayBps) return;
     this.delayBps = target;
     this.lastDecreaseMs = now;
-    if (ackedBps !== null) this.learnCapacity(ackedBps);
+    // The capacity is learnt from the 500 ms window even under heavy loss: the newest 250 ms is noisier, and
+    // a capacity learnt low let the estimate grow multiplicatively past the link again (the lab's sawtooth).
+    const learntBps = this.acked.bps() ?? ackedBps;
+    if (learntBps !== null) this.learnCapacity(learntBps);
   }
 
   private increase(now: number, elapsedMs: number, ackedBps: number | null): void {

@@ -136,3 +136,18 @@ test('feedback for packets never sent (or forgotten) is ignored, and the estimat
   assert.deepEqual(seen, [1_000_000]);
   assert.equal(estimator.estimate().source, 'twcc');
 });
+
+test('after a 5 → 0.8 Mbit/s drop under a 2.5 Mbit/s stream, the encoder is under the link and the queue drained within 1 s', () => {
+  // The lab's congested profile: a 100 ms drop-tail queue (tbf) that overflows, ~60 % lost. Heavy loss in the
+  // newest feedback cuts straight to what the link delivered lately, on both sides: under the link at 0.45 s,
+  // drained at 0.7 s. Halving per round trip from the 500 ms received rate took 0.75 s and 1.2 s.
+  const dropMs = 15_000;
+  const link = (atMs: number): number => (atMs >= dropMs && atMs < 30_000 ? 800_000 : 5_000_000);
+  const samples = simulate({ durationMs: 20_000, linkBps: link, queueLimitMs: 100, ceilingBps: CEILING, paced: true, keyframeScale: 6 });
+  const after = between(samples, dropMs, 20_000);
+  const under = after.find((s) => s.encoderBps < 800_000);
+  assert.ok(under, 'the encoder goes under the link');
+  const drained = after.find((s) => s.atMs > under.atMs && s.queueMs < 10);
+  assert.ok(drained, 'the queue drains');
+  assert.ok(drained.atMs - dropMs <= 1000, `encoder under the link ${under.atMs - dropMs} ms, queue drained ${drained.atMs - dropMs} ms after the drop`);
+});
