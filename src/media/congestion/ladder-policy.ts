@@ -163,9 +163,13 @@ export class LadderPolicy {
     const topBps = this.targets[0]!;
     const floor = Math.max(this.o.reducedMinBps, this.o.reducedFloorRatio * topBps);
 
+    // A hold-back counts only while another viewer's path is clear: when every path holds back at once,
+    // nothing tells the links apart — it is the host (a stalled server or browser) or a bottleneck they share,
+    // and the top rung, which follows the best of them, lowers the one encode for all.
+    const clear = estimates.filter((e) => e.heldBack === false).length;
     for (const e of estimates) {
       const state = this.viewers.get(e.id)!;
-      if (e.heldBack === true) state.heldBackSinceMs ??= now;
+      if (e.heldBack === true && clear > 0) state.heldBackSinceMs ??= now;
       else delete state.heldBackSinceMs;
     }
     for (const e of settled) {
