@@ -88,7 +88,11 @@ export class EncoderRateControl {
         log.debug({ codec, rung: rung.name, kbps, estimates }, 'encoder bitrate follows its viewers');
         this.pipeline(codec, rung.name).then(
           (pipeline) => pipeline.setBitrate(kbps),
-          (err: unknown) => log.warn({ err, codec, rung: rung.name }, 'no encoder for the rung'),
+          (err: unknown) => {
+            // Not applied: the encoder a later move starts for this rung must still be set to the rung's bitrate.
+            if (this.applied.get(slot) === kbps) this.applied.delete(slot);
+            log.warn({ err, codec, rung: rung.name }, 'no encoder for the rung');
+          },
         );
       }
       for (const { id, control, viewer } of members) {
