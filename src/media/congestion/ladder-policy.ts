@@ -79,7 +79,8 @@ export interface ViewerEstimate {
   settled: boolean;
   /**
    * Whether the path holds back what is sent to this viewer now (it receives clearly less than it is sent, or
-   * loses much of it). A move down needs it true for `heldBackForMs`; false restarts the move's confirmation:
+   * loses much of it). A move down needs it true for `heldBackForMs` while another viewer's is false (every
+   * path held back at once is the host or a shared bottleneck); false restarts the move's confirmation:
    * the estimate alone dipped. On a loaded machine loopback viewers' estimates dip for seconds while everything
    * arrives, and each dip would have started another encoder. Undefined (nothing to tell by, e.g. no TWCC):
    * the estimate alone decides.
