@@ -93,7 +93,7 @@ export const ConfigFields = z.strictObject({
   appUser: z.string().min(1).optional(),
   framerate: Int(1, 120).default(30),
   bitrate: Int(100, 50_000).default(2500),
-  adaptiveBitrate: OneOf(['on', 'ladder', 'off']).default('on'),
+  adaptiveBitrate: OneOf(['on', 'ladder', 'off']).default('ladder'),
   idleStop: Int(0, 3_600_000).default(5000),
   keepWarm: Switch.optional(),
   logLevel: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -27,11 +27,13 @@ const KEYFRAME_AFTER_FALL_MS = 500;
  * much of it. With REMB only there is no received rate: only loss can tell, else nothing does (undefined: the
  * estimate alone decides). No feedback for a while (`none`), or nothing sent or acknowledged of late, shows
  * nothing held back: on a loaded host that is a stalled browser or encoder, and a move would not help a dead
- * link either.
+ * link either. The same holds when a viewer that gave TWCC stops (`hadTwcc`) and the estimate falls back to its
+ * last REMB: TWCC stopping is the stall, not a REMB-only browser.
  */
-export function heldBack(estimate: BandwidthEstimate): boolean | undefined {
+export function heldBack(estimate: BandwidthEstimate, hadTwcc = false): boolean | undefined {
   if (estimate.lossFraction > HELD_BACK_LOSS) return true;
-  if (estimate.source === 'remb') return undefined;
+  if (estimate.source === 'remb' && !hadTwcc) return undefined;
+  if (estimate.source === 'remb') return false;
   if (estimate.source === 'none' || estimate.ackedBps === null || estimate.sentBps === null) return false;
   return estimate.ackedBps < HELD_BACK_RECEIVED * estimate.sentBps;
 }
@@ -65,6 +67,8 @@ export class EncoderRateControl {
   private readonly keyframeDue = new Map<string, number>();
   /** The rung index each viewer was last placed on, to count moves. */
   private readonly placed = new Map<string, number>();
+  /** Viewers whose estimate has come from TWCC at some point (see `heldBack`). */
+  private readonly twccSeen = new Set<string>();
   readonly moves: RungMoves = { up: 0, down: 0 };
 
   constructor(
@@ -79,6 +83,7 @@ export class EncoderRateControl {
     for (const codec of this.policies.keys()) if (!byCodec.has(codec)) this.policies.delete(codec);
     const present = new Set(viewers.map((viewer) => viewer.id));
     for (const id of this.placed.keys()) if (!present.has(id)) this.placed.delete(id);
+    for (const id of this.twccSeen) if (!present.has(id)) this.twccSeen.delete(id);
     const ceilingBps = this.ceilingKbps() * 1000;
     const now = performance.now();
     for (const [codec, members] of byCodec) {
@@ -86,9 +91,15 @@ export class EncoderRateControl {
       if (!policy) this.policies.set(codec, (policy = new LadderPolicy({ ceilingBps, now: () => performance.now() })));
       policy.setCeiling(ceilingBps);
       const estimates = members.map(({ id, control }) => ({ id, pliCount: control.pliCount, ...control.estimator.estimate() }));
-      const decision = policy.update(
-        estimates.map(({ id, pliCount, ...estimate }) => ({ id, estimateBps: estimate.bps, settled: !estimate.inStartPhase, heldBack: heldBack(estimate), pliCount })),
-      );
+      for (const { id, source } of estimates) if (source === 'twcc') this.twccSeen.add(id);
+      const inputs = estimates.map(({ id, pliCount, ...estimate }) => ({
+        id,
+        estimateBps: estimate.bps,
+        settled: !estimate.inStartPhase,
+        heldBack: heldBack(estimate, this.twccSeen.has(id)),
+        pliCount,
+      }));
+      const decision = policy.update(inputs);
       const occupied = decision.rungs.filter((rung) => rung.targetBps !== null);
       const lowestBps = Math.min(...occupied.map((rung) => rung.targetBps!));
       const rungs = this.rungEncoders ? occupied : [{ name: 'full' as const, targetBps: lowestBps }];
@@ -113,13 +124,21 @@ export class EncoderRateControl {
         log.debug({ codec, rung: rung.name, kbps, estimates }, 'encoder bitrate follows its viewers');
         this.pipeline(codec, rung.name).then(
           (pipeline) => pipeline.setBitrate(kbps),
-          (err: unknown) => log.warn({ err, codec, rung: rung.name }, 'no encoder for the rung'),
+          (err: unknown) => {
+            // Not applied: the encoder a later move starts for this rung must still be set to the rung's bitrate.
+            if (this.applied.get(slot) === kbps) this.applied.delete(slot);
+            log.warn({ err, codec, rung: rung.name }, 'no encoder for the rung');
+          },
         );
       }
       for (const { id, control, viewer } of members) {
         const index = decision.rungOf.get(id) ?? 0;
         const before = this.placed.get(id);
-        if (before !== undefined && before !== index) this.moves[index > before ? 'down' : 'up']++;
+        if (before !== undefined && before !== index) {
+          this.moves[index > before ? 'down' : 'up']++;
+          // Rare and costly (another encoder): what moved it, and what every viewer of the codec showed then.
+          log.info({ codec, id, from: RUNGS[before], to: RUNGS[index], viewers: estimates.map((e, i) => ({ ...e, heldBack: inputs[i]!.heldBack })) }, 'viewer moves rung');
+        }
         this.placed.set(id, index);
         const rung = RUNGS[index]!;
         if (!this.rungEncoders) {

@@ -40,7 +40,7 @@ export class GstreamerMediaService implements MediaService, ViewerHost {
     this.rateControl = new EncoderRateControl(
       () => this.current.bitrate,
       (codec, rung) => this.videoPipeline(codec, rung),
-      current.rungEncoders === true,
+      current.rungEncoders !== false,
     );
   }
 

@@ -26,8 +26,8 @@ export interface MediaSettings {
   /** Follow each viewer's bandwidth estimate (default); false keeps every encoder at `bitrate`, unpaced. */
   adaptiveBitrate?: boolean;
   /**
-   * With adaptive bitrate, one encoder per rung of the ladder (a slow viewer moves down alone) instead of one
-   * per codec following the slowest viewer. Opt-in until estimates hold up on a loaded host (docs/rate-control.md).
+   * With adaptive bitrate, one encoder per rung of the ladder (a slow viewer moves down alone; the default)
+   * instead of one per codec following the slowest viewer (false; docs/rate-control.md, "The ladder").
    */
   rungEncoders?: boolean;
   /** Video size of the `test` source; X sources stream the screen's own size. */

@@ -28,6 +28,9 @@ test('five loopback viewers stay on the full rung and one encoder for 30 s with 
   const seen: string[] = [];
   /** What backed each move off the full rung: received and sent kbit/s, loss, feedback source. */
   const moved: string[] = [];
+  /** Every viewer's figures in the last seconds, kept to show what the others saw just before a first move. */
+  const recent: string[] = [];
+  let before: string[] | undefined;
   let lowestEstimate = Infinity;
   for (let s = 0; s < WATCH_S; s++) {
     await sleep(1000);
@@ -35,10 +38,14 @@ test('five loopback viewers stay on the full rung and one encoder for 30 s with 
     for (const f of figures) if (f && !f.start_phase) lowestEstimate = Math.min(lowestEstimate, f.estimate_kbps);
     const rungs = figures.map((f) => f?.rung ?? 'none');
     for (const f of figures) if (f && f.rung !== 'full') moved.push(`${s}s ${f.rung} est ${f.estimate_kbps} acked ${f.acked_kbps} sent ${f.send_kbps} loss ${f.loss_fraction} ${f.source} rtt ${f.rtt_ms}`);
+    recent.push(`${s}s ${figures.map((f) => (f ? `${f.rung[0]} ${f.estimate_kbps}/${f.acked_kbps}/${f.send_kbps} ${f.source} ${f.rtt_ms}` : 'none')).join(', ')}`);
+    if (recent.length > 3) recent.shift();
+    if (!before && rungs.some((r) => r !== 'full')) before = [...recent];
     const encoders = workerProcesses().filter((worker) => worker.args.includes('x264enc')).length;
     seen.push(`${rungs.map((r) => r[0]).join('')}:${encoders}`);
   }
   t.diagnostic(`rungs (f/r/s per viewer) : H.264 encoders, each second: ${seen.join(' ')}; lowest settled estimate ${lowestEstimate} kbit/s`);
   if (moved.length > 0) t.diagnostic(`off the full rung: ${moved.slice(0, 12).join('; ')}`);
+  if (before) t.diagnostic(`every viewer (rung estimate/acked/sent kbit/s, source, rtt ms) up to the first move: ${before.join('; ')}`);
   assert.ok(seen.every((s) => s === 'fffff:1'), `every viewer on the full rung, one encoder, throughout: ${seen.join(' ')}`);
 });

@@ -79,7 +79,8 @@ export interface ViewerEstimate {
   settled: boolean;
   /**
    * Whether the path holds back what is sent to this viewer now (it receives clearly less than it is sent, or
-   * loses much of it). A move down needs it true for `heldBackForMs`; false restarts the move's confirmation:
+   * loses much of it). A move down needs it true for `heldBackForMs` while another viewer's is false (every
+   * path held back at once is the host or a shared bottleneck); false restarts the move's confirmation:
    * the estimate alone dipped. On a loaded machine loopback viewers' estimates dip for seconds while everything
    * arrives, and each dip would have started another encoder. Undefined (nothing to tell by, e.g. no TWCC):
    * the estimate alone decides.
@@ -163,9 +164,13 @@ export class LadderPolicy {
     const topBps = this.targets[0]!;
     const floor = Math.max(this.o.reducedMinBps, this.o.reducedFloorRatio * topBps);
 
+    // A hold-back counts only while another viewer's path is clear: when every path holds back at once,
+    // nothing tells the links apart — it is the host (a stalled server or browser) or a bottleneck they share,
+    // and the top rung, which follows the best of them, lowers the one encode for all.
+    const clear = estimates.filter((e) => e.heldBack === false).length;
     for (const e of estimates) {
       const state = this.viewers.get(e.id)!;
-      if (e.heldBack === true) state.heldBackSinceMs ??= now;
+      if (e.heldBack === true && clear > 0) state.heldBackSinceMs ??= now;
       else delete state.heldBackSinceMs;
     }
     for (const e of settled) {

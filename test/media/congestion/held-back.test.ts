@@ -31,4 +31,7 @@ test('no feedback, or nothing sent of late, shows nothing held back; REMB alone 
   assert.equal(heldBack({ ...base, ackedBps: null }), false);
   assert.equal(heldBack({ ...base, source: 'remb', ackedBps: null }), undefined);
   assert.equal(heldBack({ ...base, source: 'remb', lossFraction: 0.3 }), true);
+  // TWCC stopped (a stalled browser) and the estimate fell back to the last REMB: not a REMB-only browser.
+  assert.equal(heldBack({ ...base, source: 'remb', ackedBps: null }, true), false);
+  assert.equal(heldBack({ ...base, source: 'remb', lossFraction: 0.3 }, true), true);
 });

@@ -45,3 +45,22 @@ test('without anything to tell by (no TWCC) the estimate alone moves the viewer,
   assert.equal(run(policy, at, 0, 250, () => undefined), 0);
   assert.equal(run(policy, at, 500, 500, () => undefined), 2);
 });
+
+test('when every path holds back at once (a stalled host) nobody moves; once another path is clear the held-back viewer does', () => {
+  const { policy, at } = ladder();
+  // Seen on loopback at load ~29: the encoder starved, four viewers received 20–140 of 180 kbit/s sent, and each
+  // one's hold-back would have moved it off the top rung onto an encoder of its own.
+  const stalled = (id: string, estimateBps: number, heldBack: boolean): ViewerEstimate => ({ id, estimateBps, settled: true, heldBack });
+  for (let ms = 0; ms <= 10_000; ms += 250) {
+    at(ms);
+    const decision = policy.update([stalled('best', 1_400_000, true), stalled('a', 600_000, true), stalled('b', 500_000, true)]);
+    assert.deepEqual([...decision.rungOf.values()], [0, 0, 0], `everyone stays on the full rung at ${ms} ms`);
+  }
+  // The best viewer's path clears (the top rung now fits it): the others' hold-back is their own and counts.
+  let rungs: number[] = [];
+  for (let ms = 10_250; ms <= 12_000; ms += 250) {
+    at(ms);
+    rungs = [...policy.update([stalled('best', 1_400_000, false), stalled('a', 600_000, true), stalled('b', 500_000, true)]).rungOf.values()];
+  }
+  assert.deepEqual(rungs, [0, 1, 2], 'after 1.5 s held back while another path is clear, both move down, each to the rung it fits');
+});
