@@ -1,6 +1,6 @@
 /**
  * Real networks: over each of the network lab's link profiles (test/helpers/netlab, docs/network-lab.md),
- * today's fixed bitrate (`--adaptive-bitrate off`) against adaptive (`on`, the default), side by side in
+ * today's fixed bitrate (`--adaptive-bitrate off`) against adaptive (`ladder`, the default), side by side in
  * one run, each on a fresh server. The server runs in the lab's server namespace with a virtual desktop
  * whose app is the painter: its clock (read back per presented frame, as the glass bench does) gives
  * glass-to-glass, and its noise keeps the encoder spending the whole bitrate it is given. Chromium runs
@@ -54,7 +54,7 @@ const FULL_HOLD_MS = 3000;
 
 const MODES = [
   { mode: 'fixed', flag: 'off' },
-  { mode: 'adaptive', flag: 'on' },
+  { mode: 'adaptive', flag: 'ladder' },
 ] as const;
 type Mode = (typeof MODES)[number]['mode'];
 
@@ -361,7 +361,7 @@ export async function runNetworks(ctx: BenchContext): Promise<SectionResult> {
     `The server's virtual desktop (1280×720, 30 fps, ${CODEC}, \`--bitrate ${BITRATE_KBPS}\`, video only) runs the painter: its clock for`,
     'glass-to-glass (read back from every presented frame, as in the glass section) and random 8×8 blocks over ~60 % of the',
     'picture, repainted 30 times a second, so the encoder spends all the bitrate it is given. **fixed** is `--adaptive-bitrate off`',
-    '(no adaptation), **adaptive** is `--adaptive-bitrate on` (the default). Each row is a fresh server and viewer on that profile;',
+    '(no adaptation), **adaptive** is `--adaptive-bitrate ladder` (the default; one viewer: its rung follows it). Each row is a fresh server and viewer on that profile;',
     ctx.quick
       ? `figures are over the window from ${QUICK.settleMs / 1000} s after the viewer started to ${(QUICK.settleMs + QUICK.windowMs) / 1000} s (quick mode).`
       : `figures are over the window from ${SETTLE_MS / 1000} s after the viewer started to its end (20 s; for congested, 15 s after the return).`,
