@@ -19,8 +19,15 @@ const HELD_BACK_LOSS = 0.05;
  * capacity are 0.58–0.67, and need no keyframe.
  */
 const SHARP_FALL = 0.5;
-/** After a sharp fall, the keyframe is forced this much later: the queue has drained, and it is at the new rate. */
-const KEYFRAME_AFTER_FALL_MS = 500;
+/**
+ * After a sharp fall, keyframes are forced this much later. The first restores motion once the queue has
+ * drained. It is coded while x264's rate control still holds the old rate's state, with a VBV of ~11 kB at
+ * the new rate: a 720p picture at the highest quantizer, whose still parts later P-frames skip and so keep
+ * until the next keyframe (the lab's congested drop: frames decoded from 1.5 s after the drop, the clock in
+ * them unreadable until the periodic keyframe at 4.3 s). The second, once the rate control has settled,
+ * repaints those parts.
+ */
+const KEYFRAMES_AFTER_FALL_MS = [500, 2000] as const;
 
 /**
  * Whether the path holds back what is sent to a viewer: it receives clearly less than it is sent, or loses
@@ -64,7 +71,7 @@ export class EncoderRateControl {
   /** The bitrate each rung's encoder was last set to, kbit/s. */
   private readonly applied = new Map<string, number>();
   /** Per rung, when the keyframe after a sharp fall is due. */
-  private readonly keyframeDue = new Map<string, number>();
+  private readonly keyframeDue = new Map<string, number[]>();
   /** The rung index each viewer was last placed on, to count moves. */
   private readonly placed = new Map<string, number>();
   /** Viewers whose estimate has come from TWCC at some point (see `heldBack`). */
@@ -108,9 +115,10 @@ export class EncoderRateControl {
         const kbps = Math.round(rung.targetBps / 1000);
         const slot = `${codec}/${rung.name}`;
         const before = this.applied.get(slot);
-        const dueMs = this.keyframeDue.get(slot);
-        if (dueMs !== undefined && now >= dueMs) {
-          this.keyframeDue.delete(slot);
+        const due = this.keyframeDue.get(slot);
+        if (due !== undefined && now >= due[0]!) {
+          due.shift();
+          if (due.length === 0) this.keyframeDue.delete(slot);
           log.debug({ codec, rung: rung.name, kbps }, 'keyframe after a sharp fall of the bitrate');
           this.pipeline(codec, rung.name).then(
             (pipeline) => pipeline.requestKeyframe(),
@@ -120,7 +128,7 @@ export class EncoderRateControl {
         if (before === kbps) continue;
         this.applied.set(slot, kbps);
         // The frames in flight were lost at the bottleneck; the decoder needs a keyframe, small at the new rate.
-        if (before !== undefined && kbps < SHARP_FALL * before) this.keyframeDue.set(slot, now + KEYFRAME_AFTER_FALL_MS);
+        if (before !== undefined && kbps < SHARP_FALL * before) this.keyframeDue.set(slot, KEYFRAMES_AFTER_FALL_MS.map((ms) => now + ms));
         log.debug({ codec, rung: rung.name, kbps, estimates }, 'encoder bitrate follows its viewers');
         this.pipeline(codec, rung.name).then(
           (pipeline) => pipeline.setBitrate(kbps),

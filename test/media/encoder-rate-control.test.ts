@@ -70,7 +70,7 @@ test('without rung encoders the one encoder follows the slowest viewer and nobod
   assert.equal(fast.paced.at(-1), last * 1000, 'every viewer is paced at the encoder’s bitrate');
 });
 
-test('a sharp fall of the bitrate is followed by one keyframe at the new rate, 500 ms later', async () => {
+test('a sharp fall of the bitrate is followed by a keyframe at the new rate 500 ms later, and another once the rate control settled, 2 s later', async () => {
   const events: string[] = [];
   const control = new EncoderRateControl(
     () => CEILING_KBPS,
@@ -96,4 +96,8 @@ test('a sharp fall of the bitrate is followed by one keyframe at the new rate, 5
   await tick();
   assert.deepEqual(events.filter((e) => e === 'keyframe'), ['keyframe'], `one keyframe after the sharp fall: ${events.join(', ')}`);
   assert.match(events.at(-2) ?? '', /^bitrate [45]\d\d$/, 'the rate fell before it');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await tick();
+  await tick();
+  assert.deepEqual(events.filter((e) => e === 'keyframe'), ['keyframe', 'keyframe'], `the second keyframe: ${events.join(', ')}`);
 });
