@@ -26,7 +26,7 @@ const FLAGS: { flag: string; key: keyof typeof ConfigFields.shape; help: string;
   { flag: 'app-user', key: 'appUser', help: 'account the virtual desktop\'s app (and its PulseAudio) runs as when the server runs as root', defaultIs: 'nobody; root keeps root' },
   { flag: 'framerate', key: 'framerate', help: 'video frames per second' },
   { flag: 'bitrate', key: 'bitrate', help: 'video bitrate in kbit/s (with adaptive bitrate: the ceiling)' },
-  { flag: 'adaptive-bitrate', key: 'adaptiveBitrate', help: 'on: each encoder follows its viewers\' bandwidth estimates up to --bitrate | ladder: also one encoder per quality rung | off: fixed --bitrate' },
+  { flag: 'adaptive-bitrate', key: 'adaptiveBitrate', help: 'ladder: one encoder per quality rung, each viewer on the rung its bandwidth estimate fits (a slow link moves its viewer down alone) | on: one encoder per codec following the slowest viewer\'s estimate | off: fixed --bitrate; adaptive modes stay under --bitrate' },
   { flag: 'idle-stop', key: 'idleStop', help: 'ms an encoder keeps running after its last viewer left (a reload comes straight back to it)' },
   {
     flag: 'keep-warm',

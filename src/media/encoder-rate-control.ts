@@ -70,7 +70,7 @@ export class EncoderRateControl {
   private readonly policies = new Map<VideoCodec, LadderPolicy>();
   /** The bitrate each rung's encoder was last set to, kbit/s. */
   private readonly applied = new Map<string, number>();
-  /** Per rung, when the keyframe after a sharp fall is due. */
+  /** Per rung, when the keyframes after a sharp fall are due (KEYFRAMES_AFTER_FALL_MS), soonest first. */
   private readonly keyframeDue = new Map<string, number[]>();
   /** The rung index each viewer was last placed on, to count moves. */
   private readonly placed = new Map<string, number>();
