@@ -1,5 +1,5 @@
-// Builds the viewer into dist/web: web/main.ts (with the client SDK) bundled by esbuild into
-// app.js, web/style.css into app.css, index.html with content hashes for cache busting, and the
+// Builds the viewer into dist/web: web/boot.ts inlined in index.html, web/main.ts (with the client SDK) bundled by
+// esbuild into app.js, web/style.css into app.css, index.html with content hashes for cache busting, and the
 // other static files copied. Deterministic: the same sources give byte-identical output.
 // Usage: node scripts/build-web.mjs [--outdir DIR]   (default dist/web)
 import { build } from 'esbuild';
@@ -38,6 +38,26 @@ const result = await build({
   logLevel: 'warning',
 });
 
+// The boot (web/boot.ts) is inlined in index.html: it must run while the page is parsed, before any fetch.
+const boot = await build({
+  absWorkingDir: root,
+  entryPoints: ['web/boot.ts'],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome105', 'firefox110', 'safari16'],
+  minify: true,
+  legalComments: 'none',
+  charset: 'utf8',
+  write: false,
+  define: { STREAMGATE_VERSION: JSON.stringify(version) },
+  // version.ts reads package.json through import.meta only where the define above is missing (Node).
+  logOverride: { 'empty-import-meta': 'silent' },
+  logLevel: 'warning',
+});
+const bootJs = boot.outputFiles[0].text.trim();
+if (/<\/script/i.test(bootJs)) throw new Error('build-web: the boot script contains "</script", which would end the inline <script>');
+
 // esbuild names the CSS entry's output after the entry: rename to app.css.
 await rename(join(out, 'app-style.css'), join(out, 'app.css'));
 const cssMap = join(out, 'app-style.css.map');
@@ -48,7 +68,8 @@ await writeFile(join(out, 'app.css'), css);
 const hash = async (file) => createHash('sha256').update(await readFile(join(out, file))).digest('hex').slice(0, 12);
 const html = (await readFile(join(src, 'index.html'), 'utf8'))
   .replace('%JS_HASH%', await hash('app.js'))
-  .replace('%CSS_HASH%', await hash('app.css'));
+  .replace('%CSS_HASH%', await hash('app.css'))
+  .replace('%BOOT%', () => bootJs);
 await writeFile(join(out, 'index.html'), html);
 
 for (const entry of await readdir(src, { withFileTypes: true })) {
@@ -58,5 +79,5 @@ for (const entry of await readdir(src, { withFileTypes: true })) {
 
 const bytes = Object.entries(result.metafile.outputs)
   .filter(([f]) => !f.endsWith('.map'))
-  .reduce((n, [, o]) => n + o.bytes, 0);
+  .reduce((n, [, o]) => n + o.bytes, bootJs.length);
 console.log(`build-web: ${out === join(root, 'dist', 'web') ? 'dist/web' : out} (${(bytes / 1024).toFixed(1)} kB) in ${Math.round(performance.now() - started)} ms`);

@@ -12,21 +12,13 @@ import { attachParticipants } from './participants.js';
 import { attachFitScreen } from './fit-screen.js';
 import { refreshCongestion } from './congestion.js';
 import { showDesktopPicker } from './desktop-picker.js';
-import { adoptingWebSocket, earlySocketUrl } from './early-socket.js';
+import { CODECS, CODEC_KEY, VIEWER_CAPABILITIES, VIEWER_CLIENT_INFO, codecPreferences as preferences, playable, readStored, type Codec } from './viewer-config.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
-const CODECS = ['H264', 'VP8'] as const;
-type Codec = (typeof CODECS)[number];
-const KEYS = { codec: 'streamgate.codec', keyboard: 'streamgate.keyboard', stats: 'streamgate.stats' };
+const KEYS = { codec: CODEC_KEY, keyboard: 'streamgate.keyboard', stats: 'streamgate.stats' };
 
 const store = {
-  get(key: string): string | null {
-    try {
-      return localStorage.getItem(key);
-    } catch {
-      return null;
-    }
-  },
+  get: readStored,
   set(key: string, value: string): void {
     try {
       localStorage.setItem(key, value);
@@ -61,29 +53,24 @@ const toCodec = (v: string | null): Codec | null => {
   const up = (v ?? '').toUpperCase();
   return (CODECS as readonly string[]).includes(up) ? (up as Codec) : null;
 };
-// A codec this browser cannot decode (Firefox without OpenH264 has no H.264) would get no picture at all.
-const decodable = decodableVideoCodecs();
-const playable = (c: Codec): boolean => !decodable || decodable.has(c);
-const asked = toCodec(params.get('codec')) ?? toCodec(store.get(KEYS.codec));
-let codec: Codec = asked && playable(asked) ? asked : (CODECS.find(playable) ?? 'H264');
-const preferences = (c: Codec): string[] => [c, ...CODECS.filter((x) => x !== c)];
+// index.html's boot chose the codec, made the socket's URL (`?ws=`, `?desktop=`, `?token=`) and began the session.
+const early = window.streamgateEarly;
+if (!early) throw new Error('index.html did not begin the session (window.streamgateEarly)');
+let codec: Codec = early.codec;
 const token = params.get('token');
 // `?desktop=NAME` opens that desktop (`/ws/NAME`); without it, the server's default one.
 const desktop = params.get('desktop');
-// index.html made the URL (`?ws=`, `?desktop=`, and `?token=` with auth on) and opened the socket already.
-const wsUrl = earlySocketUrl();
-if (wsUrl === null) throw new Error('index.html did not set up the signaling WebSocket (window.streamgateEarly)');
 
 void showDesktopPicker(el<HTMLSelectElement>('desktop'), desktop, token);
 
 const client = new StreamgateClient({
-  url: wsUrl,
-  WebSocket: adoptingWebSocket(),
-  peerId: `viewer-${Math.random().toString(36).slice(2, 8)}`,
+  url: early.url,
+  early,
+  peerId: early.peerId,
   video,
   codecPreferences: preferences(codec),
-  clientInfo: { app: 'streamgate-viewer' },
-  capabilities: ['clipboard', 'cursor', 'participants', 'resize'],
+  clientInfo: VIEWER_CLIENT_INFO,
+  capabilities: VIEWER_CAPABILITIES,
 });
 
 // ------------------------------------------------------------------ status
@@ -387,8 +374,9 @@ const clipboardSync = attachClipboard(
 // ------------------------------------------------------------------ start
 
 setKeyboard(keyboardOn);
-if (asked && asked !== codec) {
-  showError(new StreamgateError('UNSUPPORTED_CODEC', `This browser cannot play ${asked} video; using ${codec} instead.`, 'client', `decodes ${[...(decodable ?? [])].join(', ')}`));
+if (early.unplayable) {
+  const decodable = [...(decodableVideoCodecs() ?? [])].join(', ');
+  showError(new StreamgateError('UNSUPPORTED_CODEC', `This browser cannot play ${early.unplayable} video; using ${codec} instead.`, 'client', `decodes ${decodable}`));
 }
 setStats(params.get('stats') === '1' || store.get(KEYS.stats) === 'on');
 updateAudioButton();

@@ -47,7 +47,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
         this.peer.close();
       },
       dropped: (m) => this.rejectRequest(m.message_id, new StreamgateError('DISCONNECTED', `The ${m.type} was dropped from the full offline queue.`, 'client')),
-      helloSent: (fresh) => this.streamRequest.askWithHello(fresh),
+      helloSent: (fresh, requestSent) => this.streamRequest.askWithHello(fresh, requestSent),
     });
     this.streamRequest = new StreamRequest(this.context, this.signaling);
     this.peer = new ReceivingPeer(this.context, this.signaling, {
@@ -171,7 +171,7 @@ export class StreamgateClient extends SeedCompatibleClient implements InputSink 
         break;
       case 'offer':
         this.emit('offer', msg);
-        this.peer.handleOffer(msg.data.sdp.sdp);
+        this.peer.handleOffer(msg.data.sdp.sdp, msg.message_id);
         break;
       case 'ice-candidate':
         this.emit('ice-candidate', msg);

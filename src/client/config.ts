@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { PeerId } from '../protocol/index.js';
+import type { EarlySession } from './early-session.js';
 
 /**
  * An event handler slot of {@link WebSocketLike}, for an event with (at least) the fields of `E`. It is a
@@ -69,6 +70,8 @@ export interface StreamgateClientOptions {
   /** Defaults to the global `RTCPeerConnection`. */
   RTCPeerConnection?: PeerConnectionConstructor;
   logger?: ClientLogger | null;
+  /** A session a boot script began before the SDK loaded, to carry on (early-session.ts). */
+  early?: EarlySession | null;
 }
 
 export interface ResolvedOptions {
@@ -89,6 +92,7 @@ export interface ResolvedOptions {
   WebSocket: WebSocketConstructor;
   RTCPeerConnection: PeerConnectionConstructor | null;
   logger: ClientLogger;
+  early: EarlySession | null;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +144,13 @@ const OptionsSchema = z.strictObject({
   rtcConfig: z.optional(z.custom<unknown>((v) => typeof v === 'object' && v !== null, { message: 'must be an RTCConfiguration object' })),
   WebSocket: fn('WebSocket'),
   RTCPeerConnection: fn('RTCPeerConnection'),
+  early: z.optional(
+    z.nullable(
+      z.custom<unknown>((v) => typeof v === 'object' && v !== null && Array.isArray((v as Record<string, unknown>).messages), {
+        message: 'must be the session a boot script began (EarlySession)',
+      }),
+    ),
+  ),
   logger: z.optional(
     z.nullable(
       z.custom<unknown>(
@@ -218,6 +229,7 @@ export function resolveOptions(options: StreamgateClientOptions): ResolvedOption
     RTCPeerConnection:
       options.RTCPeerConnection ?? (typeof g.RTCPeerConnection === 'function' ? (g.RTCPeerConnection as PeerConnectionConstructor) : null),
     logger: options.logger ?? SILENT,
+    early: options.early ?? null,
   };
 }
 

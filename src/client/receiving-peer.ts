@@ -9,6 +9,7 @@ import { INPUT_CHANNEL_LABEL } from '../protocol/constants.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { rejectedSections, type RejectedSection } from './codec-support.js';
 import type { ClientContext } from './context.js';
+import type { EarlyAnswer } from './early-session.js';
 import type { StreamgateError } from './errors.js';
 import type { WelcomeData } from './events.js';
 import { summarizeStats, type MediaStatsSummary } from './media-stats.js';
@@ -117,8 +118,13 @@ export class ReceivingPeer {
     return summary;
   }
 
-  /** Offers are handled one at a time, in order. */
-  handleOffer(sdp: string): void {
+  /** Offers are handled one at a time, in order; the one a boot script answered is adopted (early-session.ts). */
+  handleOffer(sdp: string, messageId?: string): void {
+    const early = this.context.options.early?.answered;
+    if (early && early.offerMessageId === messageId && this.pc === null) {
+      this.negotiation.push(async () => this.adopt(early, sdp)).catch(() => {});
+      return;
+    }
     this.negotiation.push(() => this.negotiate(sdp)).catch(() => {});
   }
 
@@ -169,6 +175,32 @@ export class ReceivingPeer {
       iceServers: options.rtcConfig.iceServers ?? (this.signaling.welcome?.session_config.ice_servers as RTCIceServer[] | undefined) ?? [],
     };
     const pc = new options.RTCPeerConnection!(config);
+    this.use(pc);
+    return pc;
+  }
+
+  /**
+   * Carries on with the peer connection a boot script made and answered `sdp` with: its tracks play in the
+   * videos, its input channel is this client's, what it does from now on is handled here. Its local
+   * candidates so far were sent by the boot.
+   */
+  private adopt(early: EarlyAnswer, sdp: string): void {
+    const { pc } = early;
+    this.use(pc);
+    this.remoteFingerprint = fingerprintOf(sdp);
+    this.remoteReady = true;
+    this.remoteStream = early.stream ?? (early.tracks.length > 0 && typeof MediaStream === 'function' ? new MediaStream(early.tracks) : null);
+    for (const v of this.videos) this.showStream(v);
+    for (const track of early.tracks) this.context.emit('track', { track, stream: this.remoteStream });
+    for (const channel of early.channels) this.takeChannel(pc, channel);
+    this.hooks.answered();
+    this.context.emit('peer-state', pc.connectionState);
+    this.hooks.connectionChanged();
+  }
+
+  /** `pc` becomes this client's peer connection: its events are handled here from now on. */
+  private use(pc: RTCPeerConnection): void {
+    const { emit } = this.context;
     this.pc = pc;
     this.remoteStream = null; // a new peer connection's tracks make a new stream (old tracks have ended)
     this.remoteFingerprint = null;
@@ -191,22 +223,7 @@ export class ReceivingPeer {
       for (const v of this.videos) this.showStream(v);
       emit('track', { track: ev.track, stream: this.remoteStream });
     };
-    pc.ondatachannel = (ev) => {
-      if (this.pc !== pc || ev.channel.label !== INPUT_CHANNEL_LABEL) return;
-      const ch = ev.channel;
-      this.inputChannel = ch;
-      const opened = (): void => {
-        if (this.inputChannel === ch) emit('input-channel', true);
-      };
-      if (ch.readyState === 'open') opened();
-      ch.onopen = opened;
-      ch.onclose = () => {
-        if (this.inputChannel === ch) this.closeInputChannel();
-      };
-      ch.onmessage = (m: MessageEvent<unknown>) => {
-        if (this.pc === pc && typeof m.data === 'string') this.hooks.channelText(m.data);
-      };
-    };
+    pc.ondatachannel = (ev) => this.takeChannel(pc, ev.channel);
     pc.onconnectionstatechange = () => {
       if (this.pc !== pc) return;
       const s = pc.connectionState;
@@ -216,7 +233,23 @@ export class ReceivingPeer {
       if (s === 'failed' && !this.restartedAfterFailure && this.hooks.restartIce()) this.restartedAfterFailure = true;
       this.hooks.connectionChanged();
     };
-    return pc;
+  }
+
+  /** The server's "input" channel on `pc` becomes this client's input channel. */
+  private takeChannel(pc: RTCPeerConnection, ch: RTCDataChannel): void {
+    if (this.pc !== pc || ch.label !== INPUT_CHANNEL_LABEL) return;
+    this.inputChannel = ch;
+    const opened = (): void => {
+      if (this.inputChannel === ch) this.context.emit('input-channel', true);
+    };
+    if (ch.readyState === 'open') opened();
+    ch.onopen = opened;
+    ch.onclose = () => {
+      if (this.inputChannel === ch) this.closeInputChannel();
+    };
+    ch.onmessage = (m: MessageEvent<unknown>) => {
+      if (this.pc === pc && typeof m.data === 'string') this.hooks.channelText(m.data);
+    };
   }
 
   private sendLocalCandidate(c: RTCIceCandidate): void {

@@ -12,6 +12,7 @@ import type { ClientContext } from './context.js';
 import { StreamgateError } from './errors.js';
 import { Envelopes, type OutgoingMessage } from './envelope.js';
 import type { ConnectionState, StateChange, WelcomeData } from './events.js';
+import { takeableEarlySession, type EarlySession } from './early-session.js';
 import { helloData, type ResumeTicket } from './hello.js';
 import { Liveness, type PingTransport } from './liveness.js';
 import { PendingRequests } from './pending.js';
@@ -28,8 +29,11 @@ export interface SignalingHooks {
   ended(): void;
   /** `message` fell out of the full offline queue. */
   dropped(message: OutgoingMessage): void;
-  /** A `hello` just left; `fresh` when it opens a new session (no resume), whose welcome nothing can change. */
-  helloSent(fresh: boolean): void;
+  /**
+   * A `hello` just left; `fresh` when it opens a new session (no resume), whose welcome nothing can change.
+   * `requestSent`: a boot script sent the `request-offer` right behind it already (early-session.ts).
+   */
+  helloSent(fresh: boolean, requestSent?: OutgoingMessage): void;
 }
 
 const WS_OPEN = 1;
@@ -191,9 +195,10 @@ export class SignalingChannel implements PingTransport {
   private openSocket(): void {
     this.reconnectTimer = null;
     this.setState('connecting', this.attempt > 0 ? { attempt: this.attempt } : {});
+    const early = takeableEarlySession(this.context.options.early, this.context.options.url);
     let ws: WebSocketLike;
     try {
-      ws = new this.context.options.WebSocket(this.context.options.url);
+      ws = early?.socket ?? new this.context.options.WebSocket(this.context.options.url);
     } catch (err) {
       this.onSocketClosed(CloseCode.ABNORMAL, err instanceof Error ? err.message : String(err));
       return;
@@ -220,6 +225,27 @@ export class SignalingChannel implements PingTransport {
       if (this.ws !== ws) return;
       this.onSocketClosed(typeof ev.code === 'number' ? ev.code : CloseCode.ABNORMAL, typeof ev.reason === 'string' ? ev.reason : '');
     };
+    if (early) this.carryOn(early, ws);
+  }
+
+  /**
+   * Takes over the boot script's session on its socket: what it sent counts as sent, and what the socket
+   * dispatched before the handlers above were set is handled now, in order. Nothing can be dispatched
+   * between here and the microtask (same task); the boot stops at `taken`.
+   */
+  private carryOn(early: EarlySession, ws: WebSocketLike): void {
+    early.taken = true;
+    queueMicrotask(() => {
+      if (this.ws !== ws) return;
+      if (early.opened && early.hello) this.hooks.helloSent(true, early.requestOffer ?? undefined);
+      else if (early.opened) ws.onopen?.({});
+      const consumed = new Set(early.consumed);
+      early.messages.forEach((text, i) => {
+        if (!consumed.has(i) && this.ws === ws) this.handleText(text);
+      });
+      early.messages = [];
+      if (early.closed && this.ws === ws) this.onSocketClosed(early.closed.code, early.closed.reason);
+    });
   }
 
   private onSocketClosed(code: number, reason: string): void {

@@ -59,11 +59,14 @@ export class StreamRequest {
   /**
    * A new session's hello just left: when the stream is wanted, asks now rather than after the welcome, one round
    * trip sooner (the server handles a connection's messages in order, so the session exists by then). A resumed
-   * session waits for its welcome, which says whether the old peer connection lives on.
+   * session waits for its welcome, which says whether the old peer connection lives on. `requestSent`: a boot
+   * script asked already (early-session.ts).
    */
-  askWithHello(fresh: boolean): void {
+  askWithHello(fresh: boolean, requestSent?: OutgoingMessage): void {
     this.askedWithHello = fresh && this.wanted !== null;
-    if (this.askedWithHello) this.send();
+    if (!this.askedWithHello) return;
+    if (requestSent) this.sent(requestSent.message_id);
+    else this.send();
   }
 
   /** Asks the server again if the stream is wanted and the channel registered; true if asked. */
@@ -123,8 +126,13 @@ export class StreamRequest {
     const s = this.wanted!;
     const codecPreferences = orderByDecodable(s.codecPreferences, decodableVideoCodecs());
     const m = this.signaling.envelope('request-offer', { constraints: s.constraints, codec_preferences: codecPreferences });
-    for (const w of this.waiters.keys()) if (w.id === 'pending') w.id = m.message_id;
+    this.sent(m.message_id);
     this.signaling.transmit(m);
     return m.message_id;
+  }
+
+  /** The waiting requestOffer() calls are answered by the request `id`'s offer. */
+  private sent(id: string): void {
+    for (const w of this.waiters.keys()) if (w.id === 'pending') w.id = id;
   }
 }

@@ -39,6 +39,8 @@ before(async () => {
   page = await firefox.newPage();
   await page.setViewport(SIZE);
   await page.goto(server.url);
+  // The page's boot loads the app once the first frame shows, at the first trouble, or after 3 s (web/boot.ts).
+  await page.waitForFunction(() => Boolean((window as { streamgate?: unknown }).streamgate));
 });
 
 after(async () => {

@@ -15,11 +15,19 @@ export interface ViewerFigures {
   errors: string[];
 }
 
+/**
+ * Opens the shipped viewer at `url` in `page` and waits for its app (`window.streamgate`): the page's boot
+ * loads it once the first frame is shown, or at the first trouble, or after 3 s (web/boot.ts).
+ */
+export async function gotoViewer(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => Boolean(window.streamgate?.client));
+}
+
 /** The shipped viewer at `/`, opened in Chromium, with the SDK's error events recorded for the test. */
 export async function openViewer(browser: Browser, url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await page.goto(url);
-  await page.waitForFunction(() => Boolean(window.streamgate?.client));
+  await gotoViewer(page, url);
   await page.evaluate(() => {
     const w = window as unknown as { seenErrors: string[] };
     w.seenErrors = [];

@@ -38,6 +38,8 @@ async function openViewer(query: string): Promise<Page> {
   const page = await firefox.newPage();
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   await page.goto(`${server.url}/${query}`);
+  // The page's boot loads the app once the first frame shows, at the first trouble, or after 3 s (web/boot.ts).
+  await page.waitForFunction(() => Boolean((window as unknown as Partial<ViewerWindow>).streamgate?.client));
   return page;
 }
 

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { gotoViewer } from '../helpers/viewer-page.js';
 import { WsPeer } from '../helpers/ws-peer.js';
 import { encodePng } from '../../src/desktop/png-encoder.js';
 
@@ -51,7 +52,7 @@ before(async () => {
   context = await browser.newContext({ viewport: { width: 800, height: 500 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   page = await context.newPage();
-  await page.goto(server.url);
+  await gotoViewer(page, server.url);
   await page.waitForFunction(() => window.streamgate?.client.sessionConfig?.input_enabled === true, null, { timeout: 30_000 });
   await page.bringToFront();
 });

@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { brightPixelsBelowTerminal, countWebSocketPointers, helloWithoutCursor } from '../helpers/cursor-probes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { gotoViewer } from '../helpers/viewer-page.js';
 
 const run = promisify(execFile);
 // Page and desktop of one size: a page pixel is a desktop pixel.
@@ -31,7 +32,7 @@ async function openLive(inControl: boolean, init?: 'count-websocket-pointers' | 
   const page = await browser.newPage({ viewport: SIZE });
   if (init === 'count-websocket-pointers') await page.addInitScript(countWebSocketPointers);
   if (init === 'without-cursor') await page.addInitScript(helloWithoutCursor);
-  await page.goto(server.url);
+  await gotoViewer(page, server.url);
   await page.waitForFunction(
     (control) => {
       const c = window.streamgate?.client;

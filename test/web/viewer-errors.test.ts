@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { descendants } from '../helpers/processes.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { gotoViewer } from '../helpers/viewer-page.js';
 import type { StreamgateClient } from '../../src/client/index.js';
 
 declare global {
@@ -54,7 +55,7 @@ async function open(query: string, bundleDelayMs = 0): Promise<Page> {
       await route.continue();
     });
   }
-  await page.goto(`${server.url}/${query}`);
+  await gotoViewer(page, `${server.url}/${query}`);
   return page;
 }
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { gotoViewer } from '../helpers/viewer-page.js';
 import { Observer } from '../helpers/x-observer.js';
 import type { StreamgateClient } from '../../src/client/index.js';
 
@@ -48,7 +49,7 @@ before(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: VIEWPORT });
   page.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
-  await page.goto(server.url);
+  await gotoViewer(page, server.url);
   await page
     .waitForFunction(
       () => {

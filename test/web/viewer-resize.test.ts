@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { framesAdvance } from '../helpers/viewer-page.js';
+import { framesAdvance, gotoViewer } from '../helpers/viewer-page.js';
 
 const run = promisify(execFile);
 let server: TestServer;
@@ -73,8 +73,7 @@ const decoded = (page: Page) => page.evaluate(() => {
 
 async function open(viewport: { width: number; height: number }, inControl: boolean): Promise<Page> {
   const page = await browser.newPage({ viewport });
-  await page.goto(server.url);
-  await page.waitForFunction(() => Boolean(window.streamgate?.client));
+  await gotoViewer(page, server.url);
   await page.evaluate(() => {
     const w = window as unknown as { seenErrors: string[] };
     w.seenErrors = [];

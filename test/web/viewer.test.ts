@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { gotoViewer } from '../helpers/viewer-page.js';
 import type { StreamgateClient } from '../../src/client/index.js';
 
 declare global {
@@ -86,7 +87,7 @@ async function openViewer(query = ''): Promise<Page> {
   const p = await context.newPage();
   p.on('console', (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   p.on('pageerror', (e) => consoleLines.push(`[pageerror] ${e.message}`));
-  await p.goto(`${server.url}/${query}`);
+  await gotoViewer(p, `${server.url}/${query}`);
   return p;
 }
 
