@@ -52,9 +52,9 @@ type ServerStep = 'wsAccepted' | 'sessionRegistered' | 'videoWorkerForked' | 'au
 /** The critical path, in order: each step's duration is the time since the one before it. */
 const CHAIN: { step: OpenStep; label: string }[] = [
   { step: 'responseStart', label: 'HTML first byte' },
-  { step: 'webSocketCreated', label: 'first `new WebSocket` (index.html\'s inline script; before, the bundle\'s)' },
+  { step: 'webSocketCreated', label: 'first `new WebSocket` (the boot inlined in index.html, web/boot.ts)' },
   { step: 'webSocketOpen', label: 'WebSocket open' },
-  { step: 'requestOfferSent', label: '`request-offer` sent (app.js run, `hello` sent; before, also the `welcome` waited for)' },
+  { step: 'requestOfferSent', label: '`request-offer` sent (by the boot, right behind `hello`, on the socket\'s `open`)' },
   { step: 'offer', label: '`offer` received' },
   { step: 'answerSent', label: '`answer` sent' },
   { step: 'iceConnected', label: 'ICE connected' },
@@ -65,7 +65,7 @@ const CHAIN: { step: OpenStep; label: string }[] = [
 ];
 /** Marks off the critical path, shown for orientation. */
 const SIDE: { step: OpenStep | ServerStep; label: string }[] = [
-  { step: 'appScriptLoaded', label: 'app.js fetched (resource timing)' },
+  { step: 'appScriptLoaded', label: 'app.js fetched (resource timing; the boot runs it after the first frame)' },
   { step: 'domContentLoaded', label: 'DOMContentLoaded' },
   { step: 'helloSent', label: '`hello` sent' },
   { step: 'welcome', label: '`welcome` received' },
@@ -168,25 +168,30 @@ async function openViewer(browser: Browser, server: BenchServer, source: Source,
   const encoder = isWarm(mode) ? null : watchEncoderStart(server);
   try {
     await context.addInitScript(installOpenProbe);
+    // The probe reports through this binding: a page.evaluate during the open would compile Playwright's
+    // injected script on the page's main thread, inside the very window being timed.
+    let reported: (result: OpenProbeResult) => void = () => undefined;
+    const report = new Promise<OpenProbeResult>((resolve) => (reported = resolve));
+    await context.exposeBinding('__pageOpenDone', (_source, result: OpenProbeResult) => reported(result));
     const page = await context.newPage();
     page.on('pageerror', (err) => process.stderr.write(`[pageopen] ${err.message}\n`));
     const logFrom = server.logs.length;
     const load1 = loadAverage()[0];
-    await page.goto(`${server.url}/`, { waitUntil: 'domcontentloaded', timeout: OPEN_TIMEOUT_MS });
-    const probe = await page.evaluate(
-      (timeoutMs) =>
-        new Promise<OpenProbeResult>((resolve, reject) => {
-          const open = (window as unknown as { __pageOpen: { result: OpenProbeResult; done: Promise<OpenProbeResult> } }).__pageOpen;
-          const { marks, messages } = open.result;
-          const seen = (): string => `marks so far ${JSON.stringify(marks)}; messages ${messages.map((m) => `${m.dir} ${m.type}`).join(', ')}`;
-          const timer = setTimeout(() => reject(new Error(`no first frame within ${timeoutMs} ms; ${seen()}`)), timeoutMs);
-          void open.done.then((r) => {
-            clearTimeout(timer);
-            resolve(r);
-          });
-        }),
-      OPEN_TIMEOUT_MS,
-    );
+    await page.goto(`${server.url}/`, { waitUntil: 'commit', timeout: OPEN_TIMEOUT_MS });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Only now look inside the page: what the probe saw so far says where the open stopped.
+        void page
+          .evaluate(() => {
+            const { marks, messages } = (window as unknown as { __pageOpen: { result: OpenProbeResult } }).__pageOpen.result;
+            return `marks so far ${JSON.stringify(marks)}; messages ${messages.map((m) => `${m.dir} ${m.type}`).join(', ')}`;
+          })
+          .catch((err: Error) => `the probe could not be read: ${err.message}`)
+          .then((seen) => reject(new Error(`no first frame within ${OPEN_TIMEOUT_MS} ms; ${seen}`)));
+      }, OPEN_TIMEOUT_MS);
+    });
+    const probe = await Promise.race([report, timedOut]).finally(() => clearTimeout(timer));
     // pino writes asynchronously: give the last lines of this open a moment to arrive.
     await sleep(100);
     const running = encoder?.runningAt();
@@ -335,7 +340,7 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
     ...headline,
     '',
     'Where the time goes: per step, the median of its own duration (ms since the step before it) and, small, the median time it',
-    'happened (@ ms after navigation start). getStats is polled every 15 ms; server times come from its log (`time`, same clock).',
+    'happened (@ ms after navigation start). getStats is polled every 15 ms from DTLS on (not before: it would take the page\'s threads mid-open); server times come from its log (`time`, same clock).',
     '',
     `| step | ${runs.map(label).join(' | ')} |`,
     `|---|${runs.map(() => '---').join('|')}|`,

@@ -53,7 +53,7 @@ export interface OpenProbeResult {
 }
 
 interface ProbeWindow {
-  __pageOpen: { result: OpenProbeResult; done: Promise<OpenProbeResult> };
+  __pageOpen: { result: OpenProbeResult };
 }
 
 /** Page-side; see the file's comment. */
@@ -63,11 +63,11 @@ export function installOpenProbe(): void {
   const mark = (step: OpenStep, at = performance.now()): void => {
     result.marks[step] ??= at;
   };
-  let finish: (r: OpenProbeResult) => void = () => undefined;
-  const done = new Promise<OpenProbeResult>((resolve) => (finish = resolve));
+  let finished = false;
   const maybeFinish = (): void => {
     // Both ends of the decode→present pair: getStats lags rVFC by up to a poll.
-    if (result.marks.firstFramePresented === undefined || result.marks.firstFrameDecoded === undefined) return;
+    if (finished || result.marks.firstFramePresented === undefined || result.marks.firstFrameDecoded === undefined) return;
+    finished = true;
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
     if (nav) {
       result.marks.responseStart = nav.responseStart;
@@ -75,9 +75,11 @@ export function installOpenProbe(): void {
     }
     const script = performance.getEntriesByType('resource').find((e) => /\/app\.js/.test(e.name)) as PerformanceResourceTiming | undefined;
     if (script) result.marks.appScriptLoaded = script.responseEnd;
-    finish(result);
+    // The bench's binding (Playwright's exposeBinding): reporting through it, rather than the bench calling
+    // page.evaluate, keeps Playwright's injected script from compiling on the page's main thread mid-open.
+    (window as unknown as { __pageOpenDone?: (r: OpenProbeResult) => void }).__pageOpenDone?.(result);
   };
-  (window as unknown as ProbeWindow).__pageOpen = { result, done };
+  (window as unknown as ProbeWindow).__pageOpen = { result };
 
   const typeOf = (data: unknown): string => {
     if (typeof data !== 'string') return '(binary)';
@@ -124,16 +126,21 @@ export function installOpenProbe(): void {
         if (this.iceConnectionState === 'connected' || this.iceConnectionState === 'completed') mark('iceConnected');
       });
       this.addEventListener('connectionstatechange', () => {
-        if (this.connectionState === 'connected') mark('dtlsConnected');
+        if (this.connectionState !== 'connected' || result.marks.dtlsConnected !== undefined) return;
+        mark('dtlsConnected');
+        void this.watchInbound();
       });
       this.addEventListener('track', () => mark('track'));
       this.addEventListener('icecandidate', (event: RTCPeerConnectionIceEvent) => {
         if (event.candidate?.candidate) result.localCandidates++;
       });
-      void this.watchInbound();
     }
 
-    /** First packet, frame received and frame decoded with a size, from `inbound-rtp` video. */
+    /**
+     * First packet, frame received and frame decoded with a size, from `inbound-rtp` video. Polled from DTLS on:
+     * no media comes before it, and getStats every 15 ms during the handshake would take the page's and
+     * WebRTC's threads from the open being timed.
+     */
     private async watchInbound(): Promise<void> {
       const deadline = performance.now() + 60_000;
       while (result.marks.firstFrameDecoded === undefined && this.connectionState !== 'closed' && performance.now() < deadline) {
