@@ -373,6 +373,11 @@ const clipboardSync = attachClipboard(
 
 // ------------------------------------------------------------------ start
 
+// The bar and the tab's icon come with the app: the page's first render, which the boot's negotiation waits
+// behind on the main thread, is the curtain and the video alone (index.html).
+el('bar').hidden = false;
+const icon = Object.assign(document.createElement('link'), { rel: 'icon', type: 'image/svg+xml', href: 'favicon.svg' });
+document.head.append(icon);
 setKeyboard(keyboardOn);
 if (early.unplayable) {
   const decodable = [...(decodableVideoCodecs() ?? [])].join(', ');
