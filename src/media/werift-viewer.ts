@@ -18,6 +18,7 @@ import { isMdnsCandidate, sdpCandidates, withCandidates } from './ice-candidates
 import { peerIceConfig } from './ice-config.js';
 import { closePeerConnection, resumeRestartedIce, withoutDefaultStun } from './peer-connection-lifecycle.js';
 import { dtlsReadyWatcher } from './dtls-ready.js';
+import { VideoJoin } from './video-join.js';
 import { keepEarlyDtls } from './early-dtls.js';
 import { changeEncoder, newLeg, release, type Encoding, type MediaLeg } from './media-leg.js';
 import { attachAtKeyframe } from './rung-switch.js';
@@ -96,12 +97,12 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   private offerGeneration = 0;
   private readonly statsCollector = new ViewerStatsCollector();
   private readonly observedTransports = new WeakSet<object>();
-  /** Set when DTLS came up: the first keyframe was asked for then (dtls-ready.ts), not at `connected`. */
-  private dtlsReady = false;
-  private readonly watchDtls = dtlsReadyWatcher(() => {
-    this.dtlsReady = true;
-    this.legs.video?.pipeline?.requestKeyframe();
-  });
+  /** The first picture: its keyframe asked for at ICE, kept until DTLS (video-join.ts, dtls-ready.ts), not at `connected`. */
+  private readonly join = new VideoJoin(
+    () => this.legs.video?.pipeline,
+    (packet, header) => this.legs.video && this.forward(this.legs.video, packet, header),
+  );
+  private readonly watchDtls = dtlsReadyWatcher(() => this.join.dtlsReady());
   private closed = false;
   private readonly log: Logger;
   /** Bandwidth estimate and pacing; absent with `--adaptive-bitrate off` (the fixed bitrate of before). */
@@ -298,9 +299,10 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
       this.emit('state', state);
       if (state === 'connected') {
         this.observeTransports(pc);
-        if (!this.dtlsReady) this.legs.video?.pipeline?.requestKeyframe();
+        if (!this.join.dtlsUp) this.legs.video?.pipeline?.requestKeyframe();
       }
     });
+    pc.iceConnectionStateChange.subscribe((state) => state === 'connected' && this.join.iceConnected(this.legs.video?.encoding));
     pc.onIceCandidate.subscribe((candidate) => this.onLocalCandidate(candidate));
     this.channel.listen(pc.createDataChannel(INPUT_CHANNEL_LABEL));
     pc.onDataChannel.subscribe((channel) => {
@@ -432,7 +434,7 @@ export class WeriftViewer extends EventEmitter<ViewerEvents> implements MediaVie
   }
 
   private forward(leg: MediaLeg, packet: Buffer, header: RtpHeaderInfo): void {
-    if (leg.held) return;
+    if (leg.held || (leg === this.legs.video && this.join.held(packet, header))) return;
     // werift keeps sent packets for retransmission: each viewer gets its own copy (docs/architecture.md, "werift").
     const copy = Buffer.from(packet);
     const write = (rtp: Buffer): void => {

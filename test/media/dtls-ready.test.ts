@@ -1,6 +1,7 @@
 /**
- * A new viewer's first keyframe is asked for when DTLS is up, not when werift says `connected`, which waits for
- * the data channel's SCTP association as well (src/media/dtls-ready.ts). The answering peer is werift in Node.
+ * A new viewer's first keyframe is asked for when ICE connects (and kept until DTLS is up: src/media/video-join.ts),
+ * not when werift says `connected`, which waits for the DTLS handshake and the data channel's SCTP association as
+ * well (src/media/dtls-ready.ts). The answering peer is werift in Node.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +11,7 @@ import { GstreamerMediaService } from '../../src/media/gstreamer-media-service.j
 import { withoutDefaultStun } from '../../src/media/peer-connection-lifecycle.js';
 import { SETTINGS } from './media-fixture.js';
 
-test("the first keyframe is asked for at DTLS, before the viewer's peer connection is connected (SCTP included)", { timeout: 60_000 }, async (t) => {
+test("the first keyframe is asked for once, before the viewer's peer connection is connected (DTLS and SCTP included)", { timeout: 60_000 }, async (t) => {
   const service = await GstreamerMediaService.create(SETTINGS);
   const viewer = service.createViewer('dtls-ready');
   // The answerer decodes what the server sends: werift's defaults have no H.264.
@@ -29,7 +30,7 @@ test("the first keyframe is asked for at DTLS, before the viewer's peer connecti
   const atConnected = new Promise<number>((resolve) => viewer.on('state', (state) => state === 'connected' && resolve(requested())));
   assert.equal(requested(), 0, 'nothing asked for before the handshake');
   await viewer.applyAnswer(peer.localDescription!.sdp);
-  assert.equal(await atConnected, 1, 'asked for once, already when DTLS came up');
+  assert.equal(await atConnected, 1, 'asked for once, already when ICE connected');
   await new Promise((resolve) => setTimeout(resolve, 500));
   assert.equal(requested(), 1, 'not asked again at connected');
 });
