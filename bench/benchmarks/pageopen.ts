@@ -361,9 +361,11 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
     series: runs.map((r) => ({ label: label(r), values: CHAIN.map(({ step }) => r.steps[step] ?? null) })),
     digits: 0,
   });
+  // The issue sets its goals on the default source (`virtual`); the test source's figures stand beside them.
   const verdict = (modes: Mode[], goal: number): Pick<SectionResult['targets'][number], 'measured' | 'met'> => {
     const rs = runs.filter((r) => modes.includes(r.mode));
-    const p50s = rs.map((r) => r.total.p50);
+    const judged = rs.some((r) => r.source === 'virtual') ? rs.filter((r) => r.source === 'virtual') : rs;
+    const p50s = judged.map((r) => r.total.p50);
     return {
       measured: rs.map((r) => `${r.source} ${num(r.total.p50, 0)} ms (p90 ${num(r.total.p90, 0)}, n=${r.n})`).join(', ') || '—',
       met: p50s.length && p50s.every((v) => Number.isFinite(v)) ? p50s.every((v) => v < goal) : null,
@@ -380,9 +382,9 @@ export async function runPageOpen(ctx: BenchContext): Promise<SectionResult> {
     ],
     figures: { runs, samples, failures },
     targets: [
-      { what: 'Page open → first frame p50, warm', target: `< ${TARGET_MS.warm} ms`, ...verdict(['warm'], TARGET_MS.warm) },
-      { what: 'Page open → first frame p50, cold (fresh server)', target: `< ${TARGET_MS.cold} ms`, ...verdict(['cold'], TARGET_MS.cold) },
-      ...(idleOpens ? [{ what: 'Page open → first frame p50, cold (encoder idle-stopped)', target: `< ${TARGET_MS.cold} ms`, ...verdict(['idle'], TARGET_MS.cold) }] : []),
+      { what: 'Page open → first frame p50, warm (judged on virtual, the default source)', target: `< ${TARGET_MS.warm} ms`, ...verdict(['warm'], TARGET_MS.warm) },
+      { what: 'Page open → first frame p50, cold (fresh server; judged on virtual)', target: `< ${TARGET_MS.cold} ms`, ...verdict(['cold'], TARGET_MS.cold) },
+      ...(idleOpens ? [{ what: 'Page open → first frame p50, cold (encoder idle-stopped; judged on virtual)', target: `< ${TARGET_MS.cold} ms`, ...verdict(['idle'], TARGET_MS.cold) }] : []),
     ],
   });
 }
