@@ -21,13 +21,18 @@ const HELD_BACK_LOSS = 0.05;
 const SHARP_FALL = 0.5;
 /**
  * After a sharp fall, keyframes are forced this much later. The first restores motion once the queue has
- * drained. It is coded while x264's rate control still holds the old rate's state, with a VBV of ~11 kB at
- * the new rate: a 720p picture at the highest quantizer, whose still parts later P-frames skip and so keep
- * until the next keyframe (the lab's congested drop: frames decoded from 1.5 s after the drop, the clock in
- * them unreadable until the periodic keyframe at 4.3 s). The second, once the rate control has settled,
- * repaints those parts.
+ * drained. At the new rate x264 may be at its highest quantizer (the lab's congested drop: every frame at QP 51
+ * on the painter's noise, the keyframe 3–4 kB), and a coarse keyframe's still parts stay coarse in the P-frames
+ * that skip them; the second repaints them (A/B: latency back median 3.0 s against 3.8 s with the first alone;
+ * docs/rate-control.md, "The second keyframe").
  */
 const KEYFRAMES_AFTER_FALL_MS = [500, 2000] as const;
+/**
+ * A keyframe due this little after a tick is asked for at that tick. The ticks are 250 ms apart, but the
+ * timer's clock is the event loop's (whole ms), so a tick can come a fraction of a ms before the due time
+ * and the keyframe would wait a whole tick (seen in the lab: 750 ms after the fall instead of 500).
+ */
+const KEYFRAME_DUE_SLACK_MS = 50;
 
 /**
  * Whether the path holds back what is sent to a viewer: it receives clearly less than it is sent, or loses
@@ -116,7 +121,7 @@ export class EncoderRateControl {
         const slot = `${codec}/${rung.name}`;
         const before = this.applied.get(slot);
         const due = this.keyframeDue.get(slot);
-        if (due !== undefined && now >= due[0]!) {
+        if (due !== undefined && now + KEYFRAME_DUE_SLACK_MS >= due[0]!) {
           due.shift();
           if (due.length === 0) this.keyframeDue.delete(slot);
           log.debug({ codec, rung: rung.name, kbps }, 'keyframe after a sharp fall of the bitrate');
@@ -127,8 +132,12 @@ export class EncoderRateControl {
         }
         if (before === kbps) continue;
         this.applied.set(slot, kbps);
-        // The frames in flight were lost at the bottleneck; the decoder needs a keyframe, small at the new rate.
-        if (before !== undefined && kbps < SHARP_FALL * before) this.keyframeDue.set(slot, KEYFRAMES_AFTER_FALL_MS.map((ms) => now + ms));
+        // The frames in flight were lost at the bottleneck; the decoder needs a keyframe, small at the new rate,
+        // and retransmitting them would only add to the overflowing queue.
+        if (before !== undefined && kbps < SHARP_FALL * before) {
+          this.keyframeDue.set(slot, KEYFRAMES_AFTER_FALL_MS.map((ms) => now + ms));
+          for (const { id, control } of members) if (!this.rungEncoders || RUNGS[decision.rungOf.get(id) ?? 0] === rung.name) control.forgetSentVideo();
+        }
         log.debug({ codec, rung: rung.name, kbps, estimates }, 'encoder bitrate follows its viewers');
         this.pipeline(codec, rung.name).then(
           (pipeline) => pipeline.setBitrate(kbps),

@@ -98,7 +98,11 @@ export function describePipeline(spec: StreamSpec, rtp: RtpTarget): WorkerConfig
           'video/x-raw,format=I420',
           // A 200 ms VBV bounds a keyframe to ~200 ms of the bitrate, so it fits the link the bitrate was
           // chosen for (the 600 ms default allowed 128 kB keyframes; docs/rate-control.md, "Encoder rate control").
-          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} vbv-buf-capacity=200 key-int-max=${keyint}`,
+          // One slice per frame, on one thread (zerolatency's sliced threads cut every frame into a slice per
+          // thread): Chromium hands out an H.264 frame from its first packet present, and decoded an IDR whose
+          // top slice was lost as a keyframe, the top of the picture broken until the next IDR (docs/rate-control.md,
+          // "What decides the first seconds"). Frame threads instead would add a frame of latency per thread.
+          `x264enc name=${ENCODER} tune=zerolatency speed-preset=ultrafast bitrate=${spec.bitrateKbps} vbv-buf-capacity=200 sliced-threads=false threads=1 key-int-max=${keyint}`,
           'video/x-h264,profile=constrained-baseline',
           // SPS/PPS with every IDR, each NAL unit in its own packet: with aggregate-mode=zero-latency (or max)
           // Chromium dropped the frame after every forced IDR and sent a PLI, a keyframe loop at ~3/s

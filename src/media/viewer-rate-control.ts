@@ -24,6 +24,7 @@ export class ViewerRateControl {
   readonly estimator: BandwidthEstimator;
   private readonly pacer: Pacer<{ packet: Buffer; write: (packet: Buffer) => void }>;
   private transport: RTCDtlsTransport | undefined;
+  private video: RTCRtpSender | undefined;
   private unsubscribe: (() => void) | undefined;
   private rung: { name: RungName; targetBps: number | null } = { name: 'full', targetBps: null };
   /** Picture-loss requests for the video so far: a viewer that keeps sending them moves down a rung (ladder-policy.ts). */
@@ -46,6 +47,7 @@ export class ViewerRateControl {
    * it). `video` is the sender whose receiver reports carry the loss and whose round-trip time werift measures.
    */
   observe(transport: RTCDtlsTransport, video: RTCRtpSender | undefined, senders: readonly RTCRtpSender[]): void {
+    this.video = video;
     if (transport === this.transport) return;
     this.unsubscribe?.();
     this.transport = transport;
@@ -70,6 +72,18 @@ export class ViewerRateControl {
   setRung(name: RungName, targetBps: number): void {
     this.rung = { name, targetBps };
     this.pacer.setTargetBitrate(targetBps);
+  }
+
+  /**
+   * Forgets the video werift keeps for retransmission, after a sudden capacity drop: the packets sent at the
+   * old rate were lost at the bottleneck, and werift answers the browser's NACKs for them at once, unpaced, into
+   * the same overflowing queue (loss stayed at 35–58 % for a second after the encoder was cut under the link).
+   * A keyframe follows (encoder-rate-control.ts), and it is what repairs the picture.
+   */
+  forgetSentVideo(): void {
+    // werift's `rtpCache` (private in its typings): a NACKed number whose slot holds nothing is not answered.
+    const cache = (this.video as unknown as { rtpCache?: unknown } | undefined)?.rtpCache;
+    if (Array.isArray(cache)) cache.length = 0;
   }
 
   figures(): CongestionFigures {

@@ -11,15 +11,17 @@ import type { ViewerRateControl } from '../../src/media/viewer-rate-control.js';
 
 const CEILING_KBPS = 2500;
 
-function fakeViewer(id: string, estimateBps: number): EncoderViewer & { moves: RungName[]; paced: number[] } {
+function fakeViewer(id: string, estimateBps: number): EncoderViewer & { moves: RungName[]; paced: number[]; forgot: { count: number } } {
   const moves: RungName[] = [];
   const paced: number[] = [];
+  const forgot = { count: 0 };
   const control = {
     // REMB-only stand-ins: no received rate to back a move down, so the estimate alone decides (heldBack()).
     estimator: { estimate: () => ({ bps: estimateBps, inStartPhase: false, source: 'remb', lossFraction: 0 }) },
     setRung: (_rung: RungName, targetBps: number) => paced.push(targetBps),
+    forgetSentVideo: () => forgot.count++,
   } as unknown as ViewerRateControl;
-  return { id, codec: 'H264', control, viewer: { moveToRung: (rung) => moves.push(rung) }, moves, paced };
+  return { id, codec: 'H264', control, viewer: { moveToRung: (rung) => moves.push(rung) }, moves, paced, forgot };
 }
 
 test('a slow viewer moves down a rung after the confirmation time while the fast one keeps the full rung at the ceiling', async () => {
@@ -70,7 +72,7 @@ test('without rung encoders the one encoder follows the slowest viewer and nobod
   assert.equal(fast.paced.at(-1), last * 1000, 'every viewer is paced at the encoder’s bitrate');
 });
 
-test('a sharp fall of the bitrate is followed by a keyframe at the new rate 500 ms later, and another once the rate control settled, 2 s later', async () => {
+test('a sharp fall of the bitrate drops what is kept for retransmission and is followed by a keyframe at the new rate 500 ms later, and another once the rate control settled, 2 s later', async () => {
   const events: string[] = [];
   const control = new EncoderRateControl(
     () => CEILING_KBPS,
@@ -87,16 +89,19 @@ test('a sharp fall of the bitrate is followed by a keyframe at the new rate 500 
   await tick();
   estimateBps = 2_000_000; // 2500 → ~1.6 Mbit/s: not sharp
   await tick();
+  assert.equal(viewer.forgot.count, 0, 'an ordinary cut keeps the retransmission history');
   estimateBps = 700_000; // → ~0.5 Mbit/s: the link dropped
   await tick();
   await tick();
+  assert.equal(viewer.forgot.count, 1, 'the sharp fall drops the retransmission history, once');
   assert.ok(!events.includes('keyframe'), `no keyframe at once: ${events.join(', ')}`);
-  await new Promise((resolve) => setTimeout(resolve, 550));
+  // A tick a little before the due time (the 250 ms timer is not exact) asks for it: not a whole tick later.
+  await new Promise((resolve) => setTimeout(resolve, 470));
   await tick();
   await tick();
   assert.deepEqual(events.filter((e) => e === 'keyframe'), ['keyframe'], `one keyframe after the sharp fall: ${events.join(', ')}`);
   assert.match(events.at(-2) ?? '', /^bitrate [45]\d\d$/, 'the rate fell before it');
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await new Promise((resolve) => setTimeout(resolve, 1550));
   await tick();
   await tick();
   assert.deepEqual(events.filter((e) => e === 'keyframe'), ['keyframe', 'keyframe'], `the second keyframe: ${events.join(', ')}`);

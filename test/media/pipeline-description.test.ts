@@ -19,6 +19,8 @@ const RTP = { port: 1, ssrc: 1 };
 test('H.264 is forced to I420 constrained baseline (what the offer promises) with a 3 s GOP', () => {
   const { launch, control } = describePipeline(h264, { port: 5004, ssrc: 7 });
   assert.match(launch, /video\/x-raw,format=I420 ! x264enc [^!]*key-int-max=90[^!]*! video\/x-h264,profile=constrained-baseline/);
+  // One slice per frame: a lost top slice must not leave a decodable half IDR (docs/rate-control.md).
+  assert.match(launch, /x264enc [^!]*sliced-threads=false threads=1/);
   assert.match(launch, /rtph264pay name=vpay config-interval=-1 aggregate-mode=none/);
   assert.match(launch, /udpsink host=127\.0\.0\.1 port=5004/);
   assert.match(launch, /rtph264pay [^!]*ssrc=7 /, 'the payloader sends with the SSRC it is given');
