@@ -65,6 +65,14 @@ const ADDITIVE_PACKET_BITS = 1200 * 8;
 const STANDING_QUEUE_MS = 60;
 /** Never more than this much above what the browser shows it receives: an unproven rate. */
 const MAX_OVER_ACKED = 1.5;
+/**
+ * The same bound while the path delivers all that is sent and no congestion is remembered: the encoder, not the
+ * link, is what limits the received rate then (x264 sends ~0.8 × its target on the lab's painter), and 1.5 × that
+ * held the climb after `congested`'s return to ~2 %/tick (full bitrate 10.4–11 s after it, goal 10).
+ */
+const MAX_OVER_ACKED_APP_LIMITED = 2;
+/** Received at least this share of what was sent: the path held nothing back. */
+const DELIVERED_ALL = 0.95;
 /** At the end of the start phase, received under this share of what was sent means the path held it back. */
 const HELD_BACK = 0.8;
 /** Loss during the start phase that means the join overflowed the path's queue, once this many packets were reported. */
@@ -311,7 +319,11 @@ export class BandwidthEstimator {
         next = this.delayBps + Math.max(1000, (ADDITIVE_PACKET_BITS * elapsedMs) / responseMs);
       }
     }
-    if (ackedBps !== null) next = Math.min(next, MAX_OVER_ACKED * ackedBps + 10_000);
+    if (ackedBps !== null) {
+      const sentBps = this.sentRate.bps(now);
+      const appLimited = !this.capacity && sentBps !== null && ackedBps >= DELIVERED_ALL * sentBps;
+      next = Math.min(next, (appLimited ? MAX_OVER_ACKED_APP_LIMITED : MAX_OVER_ACKED) * ackedBps + 10_000);
+    }
     this.delayBps = Math.max(this.delayBps, next);
   }
 
