@@ -125,6 +125,9 @@ describe('named desktops on one server: each /ws/NAME has its own screen, video 
     assert.equal(await picker.inputValue(), 'red', 'plain /ws is the first desktop');
     await picker.selectOption('blue');
     await page.waitForURL(/[?&]desktop=blue/, { timeout: 15_000 });
+    // The reloaded page's picker comes with its app, which the boot runs once blue's first frame shows (web/boot.ts).
+    await page.waitForFunction(() => Boolean(window.streamgate?.client), null, { timeout: 15_000 });
+    await picker.waitFor({ state: 'visible', timeout: 15_000 });
     assert.equal(await page.locator('#desktop').inputValue(), 'blue');
     await page.close();
   });
