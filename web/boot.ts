@@ -50,8 +50,17 @@ let appRequested = false;
 /** The answer in progress: the app is loaded only after it settles, so that the client never meets it half done. */
 let negotiating: Promise<void> | null = null;
 let iceServers: RTCIceServer[] = [];
-/** The peer connection being answered with: remote candidates wait for its offer, then count once it is answered. */
-let answering: { pc: RTCPeerConnection; remoteSet: boolean; held: number[]; applied: number[] } | null = null;
+/**
+ * The peer connection being answered with: remote candidates wait for its offer (`held`, with their index in
+ * `messages`), then count as the boot's (`applied`) once it is answered.
+ */
+interface Answering {
+  pc: RTCPeerConnection;
+  remoteSet: boolean;
+  held: { index: number; candidate: RTCIceCandidateInit | undefined }[];
+  applied: number[];
+}
+let answering: Answering | null = null;
 
 function loadApp(): void {
   if (appRequested) return;
@@ -63,10 +72,6 @@ function loadApp(): void {
     script.src = link?.href ?? 'app.js';
     document.head.append(script);
   });
-}
-
-function candidateOf(index: number): RTCIceCandidateInit | undefined {
-  return (JSON.parse(early.messages[index]!) as Incoming).data?.candidate;
 }
 
 /** Plays `stream` in the page's <video>; the curtain lifts on its first frame and the app loads. */
@@ -89,7 +94,7 @@ function play(stream: MediaStream): void {
 
 async function answer(send: (m: OutgoingMessage) => void, envelopes: Envelopes, offerId: string, sdp: string): Promise<void> {
   const pc = new RTCPeerConnection({ iceServers });
-  const state = { pc, remoteSet: false, held: [] as number[], applied: [] as number[] };
+  const state: Answering = { pc, remoteSet: false, held: [], applied: [] };
   answering = state;
   const found: EarlyAnswer = { offerMessageId: offerId, pc, tracks: [], stream: null, channels: [] };
   const heldLocal: RTCIceCandidate[] = [];
@@ -110,10 +115,9 @@ async function answer(send: (m: OutgoingMessage) => void, envelopes: Envelopes, 
   try {
     await pc.setRemoteDescription({ type: 'offer', sdp });
     state.remoteSet = true;
-    for (const i of state.held.splice(0)) {
-      const candidate = candidateOf(i);
+    for (const { index, candidate } of state.held.splice(0)) {
       if (candidate) await pc.addIceCandidate(candidate);
-      state.applied.push(i);
+      state.applied.push(index);
     }
     const local = await pc.createAnswer();
     // A refused section would take the shared transport down: the client asks again without that codec.
@@ -152,7 +156,7 @@ function onMessage(send: (m: OutgoingMessage) => void, envelopes: Envelopes, tex
     } else if (answering?.remoteSet) {
       if (candidate) answering.pc.addIceCandidate(candidate).catch(() => undefined);
       answering.applied.push(index);
-    } else if (answering) answering.held.push(index);
+    } else if (answering) answering.held.push({ index, candidate });
   } else if (m.type === 'offer' && m.reply_to === early.requestOffer?.message_id && !negotiating && !early.answered && typeof m.message_id === 'string') {
     const sdp = m.data?.sdp?.sdp;
     if (typeof sdp !== 'string') return loadApp();

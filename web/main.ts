@@ -12,7 +12,7 @@ import { attachParticipants } from './participants.js';
 import { attachFitScreen } from './fit-screen.js';
 import { refreshCongestion } from './congestion.js';
 import { showDesktopPicker } from './desktop-picker.js';
-import { CODECS, CODEC_KEY, VIEWER_CAPABILITIES, VIEWER_CLIENT_INFO, codecPreferences as preferences, playable, readStored, type Codec } from './viewer-config.js';
+import { CODEC_KEY, VIEWER_CAPABILITIES, VIEWER_CLIENT_INFO, codecPreferences as preferences, playable, readStored, toCodec, type Codec } from './viewer-config.js';
 import { describeError, describeState, viewOnlyOf, type ViewOnly } from './messages.js';
 
 const KEYS = { codec: CODEC_KEY, keyboard: 'streamgate.keyboard', stats: 'streamgate.stats' };
@@ -49,10 +49,6 @@ const statsPanel = el('stats');
 const btnClipboard = el<HTMLButtonElement>('btn-clipboard');
 
 const params = new URLSearchParams(location.search);
-const toCodec = (v: string | null): Codec | null => {
-  const up = (v ?? '').toUpperCase();
-  return (CODECS as readonly string[]).includes(up) ? (up as Codec) : null;
-};
 // index.html's boot chose the codec, made the socket's URL (`?ws=`, `?desktop=`, `?token=`) and began the session.
 const early = window.streamgateEarly;
 if (!early) throw new Error('index.html did not begin the session (window.streamgateEarly)');

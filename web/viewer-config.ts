@@ -36,7 +36,8 @@ export function readStored(key: string): string | null {
   }
 }
 
-const toCodec = (v: string | null): Codec | null => {
+/** `v` as one of the viewer's codecs, in any case, or null. */
+export const toCodec = (v: string | null): Codec | null => {
   const up = (v ?? '').toUpperCase();
   return (CODECS as readonly string[]).includes(up) ? (up as Codec) : null;
 };

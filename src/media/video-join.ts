@@ -12,32 +12,24 @@ const MAX_PACKETS = 600;
  * Packets before the first picture start are not kept (a decoder cannot start from them).
  */
 class JoinBuffer {
+  /** From a picture start on; empty until one comes. */
   private packets: { packet: Buffer; header: RtpHeaderInfo }[] = [];
-  private fromPictureStart = false;
 
   constructor(private readonly codec: VideoCodec) {}
 
   keep(packet: Buffer, header: RtpHeaderInfo): void {
     // x264 sends SPS and PPS, then the IDR, all with the picture's timestamp: each counts as a start, the first begins it.
-    if (startsPicture(this.codec, header.payload) && (!this.fromPictureStart || header.timestamp !== this.packets[0]?.header.timestamp)) {
-      this.packets = [];
-      this.fromPictureStart = true;
-    }
-    if (!this.fromPictureStart) return;
+    if (startsPicture(this.codec, header.payload) && header.timestamp !== this.packets[0]?.header.timestamp) this.packets = [];
+    else if (this.packets.length === 0) return;
     this.packets.push({ packet, header });
-    if (this.packets.length > MAX_PACKETS) this.clear();
+    if (this.packets.length > MAX_PACKETS) this.packets = [];
   }
 
   /** What was kept from a picture start on (empty without one); the buffer is empty afterwards. */
   take(): { packet: Buffer; header: RtpHeaderInfo }[] {
-    const kept = this.fromPictureStart ? this.packets : [];
-    this.clear();
-    return kept;
-  }
-
-  private clear(): void {
+    const kept = this.packets;
     this.packets = [];
-    this.fromPictureStart = false;
+    return kept;
   }
 }
 
